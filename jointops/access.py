@@ -1,0 +1,212 @@
+"""The one place that decides who sees and does what.
+
+Every view, API endpoint, export and task that reads or writes on behalf of someone goes through here:
+
+- `MATRIX` is the written access matrix: resource × action → the staff roles allowed (README "Access matrix").
+- A role held at an office covers that office and the offices beneath it (a country office covers its field
+  offices); HQ focal points (MOU §35) and administrators act for every office of their organisation.
+- A partner system (ApiClient) is bound to one office (and the offices beneath it) and limited to the scopes
+  it was given (`<scope>:read` for "view", `<scope>:write` for any other action).
+- `restrict(qs, principal, resource, action)` scopes a queryset; selectors answer 404 for anything outside it,
+  so hidden and missing records look the same.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from jointops.choices import ORGANISATION_WIDE_ROLES, Role
+from jointops.exceptions import PermissionRefused
+
+ALL_ROLES = frozenset(Role)
+FIELD_STAFF, OFFICE_MANAGER, HQ, ADMIN = Role.FIELD_STAFF, Role.OFFICE_MANAGER, Role.HQ_FOCAL_POINT, Role.ADMINISTRATOR
+
+VIEW, ADD, CHANGE = "view", "add", "change"
+
+# resource -> action -> roles allowed. Apps add their resources here, in this one table.
+MATRIX: dict[str, dict[str, frozenset[Role]]] = {
+    # Reference data and the office directory: every member of staff can read it (to pick counterparts,
+    # parties to agreements); only administrators change it, and only for their own organisation.
+    "organisation": {VIEW: ALL_ROLES},
+    "office": {VIEW: ALL_ROLES, ADD: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
+    # Staff accounts: office managers see the staff of their offices; administrators manage their organisation's.
+    "user": {VIEW: frozenset({OFFICE_MANAGER, ADMIN}), ADD: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
+    # Partner systems' credentials: administrators of the client's organisation only.
+    "api_client": {VIEW: frozenset({ADMIN}), ADD: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
+    # Accountability: who read or exported what.
+    "access_log": {VIEW: frozenset({HQ, ADMIN})},
+}
+
+# resource -> the scope name a partner system needs ("offices:read"); resources absent here are never open
+# to partner systems (they cannot manage staff, credentials or the access log).
+API_SCOPES: dict[str, str] = {
+    "organisation": "offices",
+    "office": "offices",
+}
+
+
+def all_scopes() -> list[str]:
+    names = sorted(set(API_SCOPES.values()))
+    return [f"{name}:{mode}" for name in names for mode in ("read", "write")]
+
+
+def _is_client(principal: Any) -> bool:
+    return bool(getattr(principal, "is_api_client", False))
+
+
+def _active(principal: Any) -> bool:
+    return bool(principal is not None and getattr(principal, "is_authenticated", False) and principal.is_active)
+
+
+def _office_tree(organisation_ids: set[int]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """(organisation id -> office ids, office id -> child ids) for the given organisations, in one query."""
+    from jointops.models import Office
+
+    by_org: dict[int, list[int]] = defaultdict(list)
+    children: dict[int, list[int]] = defaultdict(list)
+    for pk, parent_id, org_id in Office.objects.filter(organisation_id__in=organisation_ids).values_list(
+        "pk", "parent_id", "organisation_id"
+    ):
+        by_org[org_id].append(pk)
+        if parent_id:
+            children[parent_id].append(pk)
+    return by_org, children
+
+
+def _with_descendants(office_id: int, children: dict[int, list[int]]) -> set[int]:
+    found, stack = set(), [office_id]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, ()))
+    return found
+
+
+class _Grants:
+    """Per-principal cache: role -> office ids where the principal holds that role (expanded)."""
+
+    def __init__(self, principal: Any):
+        self.by_role: dict[Role, set[int]] = defaultdict(set)
+        self.org_wide_orgs: dict[Role, set[int]] = defaultdict(set)
+        if _is_client(principal):
+            _, children = _office_tree({principal.organisation_id})
+            self.client_offices = _with_descendants(principal.office_id, children)
+            return
+        memberships = list(principal.memberships.values_list("role", "office_id", "office__organisation_id"))
+        org_ids = {org for _, _, org in memberships}
+        by_org, children = _office_tree(org_ids) if org_ids else ({}, {})
+        for role, office_id, org_id in memberships:
+            role = Role(role)
+            if role in ORGANISATION_WIDE_ROLES:
+                self.by_role[role].update(by_org.get(org_id, ()))
+                self.org_wide_orgs[role].add(org_id)
+            else:
+                self.by_role[role].update(_with_descendants(office_id, children))
+
+
+def _grants(principal: Any) -> _Grants:
+    grants = getattr(principal, "_jointops_grants", None)
+    if grants is None:
+        grants = _Grants(principal)
+        principal._jointops_grants = grants
+    return grants
+
+
+def forget(principal: Any) -> None:
+    """Drop the cached grants (after memberships change within one request or test)."""
+    if hasattr(principal, "_jointops_grants"):
+        del principal._jointops_grants
+
+
+def roles(principal: Any) -> set[Role]:
+    if not _active(principal) or _is_client(principal):
+        return set()
+    return {role for role, offices in _grants(principal).by_role.items() if offices}
+
+
+def has_scope(client: Any, resource: str, action: str) -> bool:
+    scope = API_SCOPES.get(resource)
+    if scope is None:
+        return False
+    wanted = f"{scope}:{'read' if action == VIEW else 'write'}"
+    return wanted in (client.scopes or [])
+
+
+class Everything:
+    """Sentinel: no restriction (superusers)."""
+
+
+EVERYTHING = Everything()
+
+
+def office_ids(principal: Any, resource: str, action: str = VIEW) -> set[int] | Everything:
+    """Office ids whose records of `resource` the principal may `action`; EVERYTHING for superusers."""
+    if not _active(principal):
+        return set()
+    if getattr(principal, "is_superuser", False):
+        return EVERYTHING
+    if _is_client(principal):
+        if not principal.is_usable or not has_scope(principal, resource, action):
+            return set()
+        return set(_grants(principal).client_offices)
+    allowed_roles = MATRIX.get(resource, {}).get(action, frozenset())
+    grants = _grants(principal)
+    ids: set[int] = set()
+    for role in allowed_roles:
+        ids |= grants.by_role.get(role, set())
+    return ids
+
+
+def can(principal: Any, action: str, resource: str, *, office: Any = None) -> bool:
+    """May the principal `action` on `resource`, at `office` (an Office or its id) or anywhere if None?"""
+    ids = office_ids(principal, resource, action)
+    if ids is EVERYTHING:
+        return True
+    if office is None:
+        return bool(ids)
+    office_id = getattr(office, "pk", office)
+    return office_id in ids
+
+
+def require(principal: Any, action: str, resource: str, *, office: Any = None) -> None:
+    if not can(principal, action, resource, office=office):
+        raise PermissionRefused()
+
+
+def restrict(
+    qs: QuerySet, principal: Any, resource: str, action: str = VIEW, *, office_field: str = "office"
+) -> QuerySet:
+    """Scope a queryset to the records the principal may `action`. The one filter every list goes through."""
+    ids = office_ids(principal, resource, action)
+    if ids is EVERYTHING:
+        return qs
+    if not ids:
+        return qs.none()
+    return qs.filter(**{f"{office_field}__in": ids})
+
+
+def restrict_by_any(qs: QuerySet, principal: Any, resource: str, action: str, office_fields: list[str]) -> QuerySet:
+    """Like restrict(), for records reachable through any of several office fields (e.g. both parties)."""
+    ids = office_ids(principal, resource, action)
+    if ids is EVERYTHING:
+        return qs
+    if not ids:
+        return qs.none()
+    condition = Q()
+    for field in office_fields:
+        condition |= Q(**{f"{field}__in": ids})
+    return qs.filter(condition).distinct()
+
+
+def administers(principal: Any, organisation: Any) -> bool:
+    """Is the principal an administrator of `organisation` (or a superuser)? Partner systems never are."""
+    if not _active(principal) or _is_client(principal):
+        return False
+    if getattr(principal, "is_superuser", False):
+        return True
+    return ADMIN in roles(principal) and principal.organisation_id == getattr(organisation, "pk", organisation)

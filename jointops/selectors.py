@@ -1,0 +1,83 @@
+"""Reads of the shared records (organisations, offices, staff, API clients, access log), scoped by `access`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from jointops import access
+from jointops.models import AccessLog, ApiClient, Membership, Office, Organisation, User
+
+
+def _get_or_404(qs: QuerySet, pk: Any):
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def organisation_qs_for(*, principal: Any) -> QuerySet[Organisation]:
+    if not access.can(principal, access.VIEW, "organisation"):
+        return Organisation.objects.none()
+    return Organisation.objects.all()
+
+
+def office_qs_for(*, principal: Any) -> QuerySet[Office]:
+    """The office directory: readable by all staff and partner systems with the offices scope."""
+    if not access.can(principal, access.VIEW, "office"):
+        return Office.objects.none()
+    return Office.objects.select_related("organisation", "parent", "counterpart")
+
+
+def office_get_for_user(*, principal: Any, pk: Any) -> Office:
+    return _get_or_404(office_qs_for(principal=principal), pk)
+
+
+def office_changeable_qs_for(*, principal: Any) -> QuerySet[Office]:
+    return access.restrict(Office.objects.all(), principal, "office", access.CHANGE, office_field="pk")
+
+
+def user_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[User]:
+    """Staff the principal may see: members of the offices its role covers; administrators see their organisation."""
+    ids = access.office_ids(principal, "user", action)
+    qs = User.objects.select_related("organisation")
+    if ids is access.EVERYTHING:
+        return qs
+    if not ids:
+        return qs.none()
+    condition = Q(memberships__office_id__in=ids)
+    if access.ADMIN in access.MATRIX["user"].get(action, ()) and access.ADMIN in access.roles(principal):
+        # Administrators manage every account of their organisation, including those holding no office yet.
+        condition |= Q(organisation_id=principal.organisation_id)
+    return qs.filter(pk__in=User.objects.filter(condition).values("pk"))
+
+
+def user_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> User:
+    return _get_or_404(user_qs_for(principal=principal, action=action), pk)
+
+
+def membership_qs_for_user(*, user: User) -> QuerySet[Membership]:
+    return user.memberships.select_related("office", "office__organisation")
+
+
+def api_client_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[ApiClient]:
+    qs = ApiClient.objects.select_related("organisation", "office", "created_by")
+    return access.restrict(qs, principal, "api_client", action)
+
+
+def api_client_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> ApiClient:
+    return _get_or_404(api_client_qs_for(principal=principal, action=action), pk)
+
+
+def access_log_qs_for(*, principal: Any) -> QuerySet[AccessLog]:
+    """Administrators and HQ focal points see the entries of their organisation's staff and partner systems."""
+    if getattr(principal, "is_superuser", False):
+        return AccessLog.objects.select_related("user", "api_client")
+    if not access.can(principal, access.VIEW, "access_log"):
+        return AccessLog.objects.none()
+    org = principal.organisation_id
+    return AccessLog.objects.select_related("user", "api_client").filter(
+        Q(user__organisation_id=org) | Q(api_client__organisation_id=org)
+    )

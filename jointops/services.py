@@ -1,0 +1,271 @@
+"""Writes to the shared records. Each service: keyword-only, one transaction, permission-checked, audited.
+
+`actor` is the acting User or ApiClient; None means the system itself (management commands, migrations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jointops import access
+from jointops.audit import acting_as
+from jointops.choices import ORGANISATION_WIDE_ROLES, OfficeLevel, Role
+from jointops.exceptions import Conflict, PermissionRefused, ValidationFailed
+from jointops.models import ApiClient, Membership, Office, Organisation, User, hash_token
+
+
+def _require(actor: Any, action: str, resource: str, *, office: Any = None) -> None:
+    if actor is None:  # the system
+        return
+    access.require(actor, action, resource, office=office)
+
+
+def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(" ".join(messages), field=None if field == "__all__" else field) from exc
+
+
+def _require_organisation_admin(actor: Any, organisation: Organisation) -> None:
+    """Creating offices and accounts: administrators of that organisation only."""
+    if actor is not None and not access.administers(actor, organisation):
+        raise PermissionRefused()
+
+
+# --- Offices ----------------------------------------------------------------------------------------
+
+OFFICE_FIELDS = ("code", "name", "level", "country", "parent", "counterpart", "is_active")
+
+
+@transaction.atomic
+def office_create(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    code: str,
+    name: str,
+    level: str,
+    country: str = "",
+    parent: Office | None = None,
+    counterpart: Office | None = None,
+) -> Office:
+    _require_organisation_admin(actor, organisation)
+    office = Office(
+        organisation=organisation,
+        code=code.strip().upper(),
+        name=name.strip(),
+        level=level,
+        country=country or "",
+        parent=parent,
+        counterpart=counterpart,
+    )
+    _full_clean(office)
+    with acting_as(actor):
+        office.save()
+        _link_counterpart(office)
+    return office
+
+
+@transaction.atomic
+def office_update(*, actor: Any, office: Office, **changes: Any) -> Office:
+    _require(actor, access.CHANGE, "office", office=office)
+    office = Office.objects.select_for_update().get(pk=office.pk)
+    for field, value in changes.items():
+        if field not in OFFICE_FIELDS:
+            raise ValidationFailed(_("This field cannot be changed."), field=field)
+        setattr(office, field, value)
+    office.code = office.code.strip().upper()
+    _full_clean(office)
+    with acting_as(actor):
+        office.save()
+        _link_counterpart(office)
+    return office
+
+
+def _link_counterpart(office: Office) -> None:
+    """Counterparts are mutual: linking A to B links B to A (and unlinks B's previous counterpart)."""
+    other = office.counterpart
+    if other is None or other.counterpart_id == office.pk:
+        return
+    other.counterpart = office
+    other.save(update_fields=["counterpart", "updated_at"])
+
+
+# --- Staff ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Any,
+    organisation: Organisation,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    password: str | None = None,
+) -> User:
+    _require_organisation_admin(actor, organisation)
+    user = User(
+        organisation=organisation,
+        username=username.strip(),
+        email=email.strip().lower(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+    )
+    _full_clean(user, exclude=["password"])
+    if User.objects.filter(email__iexact=user.email).exists():
+        raise ValidationFailed(_("A user with this e-mail address already exists."), field="email")
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()  # the person sets one through "Forgot your password?"
+    with acting_as(actor):
+        user.save()
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: Any, user: User, is_active: bool) -> User:
+    if actor is not None and user.organisation is not None:
+        _require_organisation_admin(actor, user.organisation)
+    if actor is not None and actor.pk == user.pk and not is_active:
+        raise ValidationFailed(_("You cannot deactivate your own account."), field="is_active")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_active = is_active
+    with acting_as(actor):
+        user.save(update_fields=["is_active"])
+    if not is_active:
+        _end_sessions(user)
+    return user
+
+
+def _end_sessions(user: User) -> None:
+    """Kill every session of a disabled account (sign-out everywhere)."""
+    from django.contrib.sessions.models import Session
+
+    doomed = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now())
+        if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=doomed).delete()
+
+
+@transaction.atomic
+def membership_set(*, actor: Any, user: User, office: Office, role: str) -> Membership:
+    """Give `user` the `role` at `office` (replacing the role they held there)."""
+    _require(actor, access.CHANGE, "user", office=office)
+    if user.organisation_id != office.organisation_id:
+        raise ValidationFailed(_("Staff can only hold roles at offices of their own organisation."), field="office")
+    role = Role(role)
+    if role in ORGANISATION_WIDE_ROLES and office.level != OfficeLevel.HEADQUARTERS:
+        # MOU §35: focal points are designated at headquarters.
+        raise ValidationFailed(
+            _("HQ focal points and administrators are appointed at a headquarters office."), field="role"
+        )
+    with acting_as(actor):
+        membership, created = Membership.objects.get_or_create(user=user, office=office, defaults={"role": role})
+        if not created and membership.role != role:
+            membership.role = role
+            membership.save()
+    access.forget(user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Any, membership: Membership) -> None:
+    _require(actor, access.CHANGE, "user", office=membership.office)
+    with acting_as(actor):
+        membership.delete()
+    access.forget(membership.user)
+
+
+# --- Partner systems --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    actor: Any,
+    name: str,
+    office: Office,
+    scopes: list[str],
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiClient, str]:
+    """Create a partner system's credentials. Returns (client, token); the token is shown once, stored hashed."""
+    _require(actor, access.ADD, "api_client", office=office)
+    known = set(access.all_scopes())
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown scope(s): %(unknown)s. Known scopes: %(known)s.")
+            % {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))},
+            field="scopes",
+        )
+    if not scopes:
+        raise ValidationFailed(_("Give the client at least one scope."), field="scopes")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed(_("The expiry date must be in the future."), field="expires_at")
+    if not name.strip():
+        raise ValidationFailed(_("This field is required."), field="name")
+    prefix, token = ApiClient.new_token()
+    client = ApiClient(
+        name=name.strip(),
+        organisation=office.organisation,
+        office=office,
+        scopes=sorted(set(scopes)),
+        token_prefix=prefix,
+        token_hash=hash_token(token),
+        expires_at=expires_at,
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    _full_clean(client, exclude=["token_prefix", "token_hash"])
+    with acting_as(actor):
+        try:
+            with transaction.atomic():
+                client.save()
+        except IntegrityError as exc:  # a prefix collision: vanishingly rare, never silent
+            raise Conflict(_("Could not create the client; try again.")) from exc
+    return client, token
+
+
+@transaction.atomic
+def api_client_revoke(*, actor: Any, client: ApiClient) -> ApiClient:
+    _require(actor, access.CHANGE, "api_client", office=client.office)
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        with acting_as(actor):
+            client.save(update_fields=["revoked_at", "updated_at"])
+    return client
+
+
+def api_client_authenticate(*, token: str) -> ApiClient | None:
+    """The usable client holding `token`, or None. Records when it was last used (at most once a minute)."""
+    import hmac
+
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "jo":
+        return None
+    client = ApiClient.objects.select_related("organisation", "office").filter(token_prefix=parts[1]).first()
+    if client is None or not hmac.compare_digest(client.token_hash, hash_token(token)) or not client.is_usable:
+        return None
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=1):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+    return client

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from jointops.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("jointops.api_urls")),
+    path("", include("jointops.web_urls")),
+]
