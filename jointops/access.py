@@ -40,17 +40,18 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
     "access_log": {VIEW: frozenset({HQ, ADMIN})},
 }
 
-# resource -> the scope name a partner system needs ("offices:read"); resources absent here are never open
-# to partner systems (they cannot manage staff, credentials or the access log).
-API_SCOPES: dict[str, str] = {
-    "organisation": "offices",
-    "office": "offices",
+# resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
+# "<scope>:write" for any other action. Resources absent here are never open to partner systems (they cannot
+# manage staff, credentials or the access log); the office directory is read-only for them.
+API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
+    "organisation": ("offices", frozenset({"read"})),
+    "office": ("offices", frozenset({"read"})),
 }
 
 
 def all_scopes() -> list[str]:
-    names = sorted(set(API_SCOPES.values()))
-    return [f"{name}:{mode}" for name in names for mode in ("read", "write")]
+    """Every scope an administrator can grant a partner system."""
+    return sorted({f"{name}:{mode}" for name, modes in API_SCOPES.values() for mode in modes})
 
 
 def _is_client(principal: Any) -> bool:
@@ -130,11 +131,11 @@ def roles(principal: Any) -> set[Role]:
 
 
 def has_scope(client: Any, resource: str, action: str) -> bool:
-    scope = API_SCOPES.get(resource)
-    if scope is None:
+    if resource not in API_SCOPES:
         return False
-    wanted = f"{scope}:{'read' if action == VIEW else 'write'}"
-    return wanted in (client.scopes or [])
+    name, modes = API_SCOPES[resource]
+    mode = "read" if action == VIEW else "write"
+    return mode in modes and f"{name}:{mode}" in (client.scopes or [])
 
 
 class Everything:

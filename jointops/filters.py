@@ -1,0 +1,67 @@
+"""FilterSets of the shared records: the one filter for the list pages, the API and the selectors."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jointops.choices import OfficeLevel, Role
+from jointops.models import AccessLog, ApiClient, Office, User
+
+
+class OfficeFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    organisation = django_filters.CharFilter(field_name="organisation__code", label=_("Organisation code"))
+    level = django_filters.ChoiceFilter(choices=OfficeLevel.choices, label=_("Level"))
+    country = django_filters.CharFilter(field_name="country", label=_("Country (ISO 3166 code)"))
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since")
+    )
+
+    class Meta:
+        model = Office
+        fields = ["q", "organisation", "level", "country", "is_active", "updated_since"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value))
+
+
+class UserFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    office = django_filters.CharFilter(field_name="memberships__office__code", label=_("Office code"))
+    role = django_filters.ChoiceFilter(field_name="memberships__role", choices=Role.choices, label=_("Role"))
+
+    class Meta:
+        model = User
+        fields = ["q", "office", "role", "is_active"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(username__icontains=value)
+            | Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(email__icontains=value)
+        )
+
+
+class ApiClientFilterSet(django_filters.FilterSet):
+    office = django_filters.CharFilter(field_name="office__code", label=_("Office code"))
+    revoked = django_filters.BooleanFilter(
+        field_name="revoked_at", lookup_expr="isnull", exclude=True, label=_("Revoked")
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["office", "revoked"]
+
+
+class AccessLogFilterSet(django_filters.FilterSet):
+    resource = django_filters.CharFilter(label=_("Record type"))
+    action = django_filters.CharFilter(label=_("Action"))
+    user = django_filters.CharFilter(field_name="user__username", label=_("User name"))
+    api_client = django_filters.NumberFilter(field_name="api_client_id", label=_("API client id"))
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label=_("From"))
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label=_("Until"))
+
+    class Meta:
+        model = AccessLog
+        fields = ["resource", "action", "user", "api_client", "since", "until"]
