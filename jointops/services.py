@@ -92,12 +92,17 @@ def office_update(*, actor: Any, office: Office, **changes: Any) -> Office:
 
 
 def _link_counterpart(office: Office) -> None:
-    """Counterparts are mutual: linking A to B links B to A (and unlinks B's previous counterpart)."""
+    """Counterparts are mutual: linking A to B links B to A; whatever pointed at A or B before is unlinked."""
     other = office.counterpart
-    if other is None or other.counterpart_id == office.pk:
-        return
-    other.counterpart = office
-    other.save(update_fields=["counterpart", "updated_at"])
+    stale = Office.objects.filter(counterpart=office).exclude(pk=getattr(other, "pk", None))
+    if other is not None:
+        stale = stale | Office.objects.filter(counterpart=other).exclude(pk=office.pk)
+    for previous in stale:  # a few rows at most; saved one by one so each keeps its history
+        previous.counterpart = None
+        previous.save(update_fields=["counterpart", "updated_at"])
+    if other is not None and other.counterpart_id != office.pk:
+        other.counterpart = office
+        other.save(update_fields=["counterpart", "updated_at"])
 
 
 # --- Staff ------------------------------------------------------------------------------------------
@@ -189,6 +194,12 @@ def membership_set(*, actor: Any, user: User, office: Office, role: str) -> Memb
 @transaction.atomic
 def membership_remove(*, actor: Any, membership: Membership) -> None:
     _require(actor, access.CHANGE, "user", office=membership.office)
+    if membership.role == Role.ADMINISTRATOR:
+        others = Membership.objects.filter(
+            role=Role.ADMINISTRATOR, office__organisation_id=membership.office.organisation_id, user__is_active=True
+        ).exclude(pk=membership.pk)
+        if not others.exists():
+            raise Conflict(_("This is the organisation's last administrator: appoint another one first."))
     with acting_as(actor):
         membership.delete()
     access.forget(membership.user)

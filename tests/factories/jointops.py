@@ -11,8 +11,16 @@ from jointops.models import Membership, Office, Organisation, User
 PASSWORD = "correct horse battery staple"
 
 
+FOUNDING_NAMES = {
+    UNHCR: "Office of the United Nations High Commissioner for Refugees",
+    IOM: "International Organization for Migration",
+}
+
+
 def organisation(code: str) -> Organisation:
-    return Organisation.objects.get(code=code)
+    """UNHCR or IOM. A data migration creates them; a transactional test's flush removes them, so recreate."""
+    org, _ = Organisation.objects.get_or_create(code=code, defaults={"name": FOUNDING_NAMES[code], "kind": "un_agency"})
+    return org
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

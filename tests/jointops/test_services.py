@@ -183,3 +183,28 @@ def test_api_client_expired_token_does_not_authenticate(world):
     assert services.api_client_authenticate(token=token) is None
     assert services.api_client_authenticate(token="jo_garbage") is None
     assert services.api_client_authenticate(token="") is None
+
+
+def test_counterpart_relink_unlinks_the_previous_counterpart(world):
+    services.office_update(actor=world.iom_admin, office=world.iom_af, counterpart=world.unhcr_de)
+    world.unhcr_af.refresh_from_db()
+    world.unhcr_de.refresh_from_db()
+    world.iom_de.refresh_from_db()
+    assert world.unhcr_de.counterpart == world.iom_af
+    assert world.unhcr_af.counterpart is None  # no longer points back at IOM-AF
+    assert world.iom_de.counterpart is None  # UNHCR-DE left it for IOM-AF
+
+
+def test_counterpart_cleared_on_one_side_is_cleared_on_both(world):
+    services.office_update(actor=world.iom_admin, office=world.iom_af, counterpart=None)
+    world.unhcr_af.refresh_from_db()
+    assert world.unhcr_af.counterpart is None
+
+
+def test_membership_remove_last_administrator_is_refused(world):
+    from jointops.exceptions import Conflict
+
+    membership = Membership.objects.get(user=world.iom_admin, role=Role.ADMINISTRATOR)
+    with pytest.raises(Conflict):
+        services.membership_remove(actor=world.iom_admin, membership=membership)
+    assert Membership.objects.filter(pk=membership.pk).exists()
