@@ -27,8 +27,11 @@ class OfficeFilterSet(django_filters.FilterSet):
 
 class UserFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    office = django_filters.CharFilter(field_name="memberships__office__code", label=_("Office code"))
-    role = django_filters.ChoiceFilter(field_name="memberships__role", choices=Role.choices, label=_("Role"))
+    # distinct: a user holding the role at several offices is listed once.
+    office = django_filters.CharFilter(field_name="memberships__office__code", label=_("Office code"), distinct=True)
+    role = django_filters.ChoiceFilter(
+        field_name="memberships__role", choices=Role.choices, label=_("Role"), distinct=True
+    )
 
     class Meta:
         model = User
