@@ -38,6 +38,23 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
     "api_client": {VIEW: frozenset({ADMIN}), ADD: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
     # Accountability: who read or exported what.
     "access_log": {VIEW: frozenset({HQ, ADMIN})},
+    # Reference data (beneficiary categories, the mandate matrix of MOU §6-§19): read by all; administrators edit it
+    # in the Django admin.
+    "reference": {VIEW: ALL_ROLES},
+    # People and households: field staff and office managers register and edit them for their offices; HQ focal
+    # points (MOU §35) follow them across their organisation, read-only. Administrators manage accounts and
+    # reference data, not people's records (need to know).
+    "beneficiary": {
+        VIEW: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+        ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        "export": frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+    },
+    "household": {
+        VIEW: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+        ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+    },
 }
 
 # resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
@@ -46,6 +63,9 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
 API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "organisation": ("offices", frozenset({"read"})),
     "office": ("offices", frozenset({"read"})),
+    "reference": ("reference", frozenset({"read"})),
+    "beneficiary": ("beneficiaries", frozenset({"read", "write"})),
+    "household": ("beneficiaries", frozenset({"read", "write"})),
 }
 
 
@@ -211,3 +231,54 @@ def administers(principal: Any, organisation: Any) -> bool:
     if getattr(principal, "is_superuser", False):
         return True
     return ADMIN in roles(principal) and principal.organisation_id == getattr(organisation, "pk", organisation)
+
+
+# --- Fields of a person each principal may read ---------------------------------------------------------------
+# Need to know: HQ focal points review figures and records, they do not contact people, so contact details are
+# not theirs; a record another agency shared shows only the shared allow-list (names, dates, category, references).
+PERSON_CONTACT_FIELDS = frozenset({"phone", "email", "address"})
+PERSON_SHARED_FIELDS = frozenset(
+    {
+        "id",
+        "given_name",
+        "family_name",
+        "other_names",
+        "sex",
+        "date_of_birth",
+        "date_of_birth_estimated",
+        "nationality",
+        "category",
+        "of_concern_to_unhcr",
+        "unhcr_registration_number",
+        "iom_case_number",
+        "office",
+    }
+)
+
+
+def person_field_filter(principal: Any, *, office_id: int | None) -> frozenset[str] | None:
+    """The fields of one person record the principal may read: None means every field.
+
+    `office_id` is the record's office. A principal whose view of that office comes only from a share, or only
+    from the HQ focal point role, gets a reduced set.
+    """
+    if getattr(principal, "is_superuser", False):
+        return None
+    own = office_ids(principal, "beneficiary", ADD)  # roles that work on the record: every field
+    if own is EVERYTHING or office_id in own:
+        return None
+    if _is_client(principal):
+        return None if office_id in office_ids(principal, "beneficiary", VIEW) else PERSON_SHARED_FIELDS
+    if HQ in roles(principal) and office_id in _grants(principal).by_role.get(HQ, set()):
+        return frozenset(
+            PERSON_SHARED_FIELDS
+            | {
+                "country_of_residence",
+                "specific_needs",
+                "preferred_language",
+                "government_id",
+                "household",
+                "sharing_basis",
+            }
+        )
+    return PERSON_SHARED_FIELDS
