@@ -4,9 +4,9 @@ Everything is created through jointops.services with actor=None (the system), so
 rules and leaves the same audit trail as real data. A second run creates and changes nothing and prints the
 same credentials again.
 
-Extension points: later issues add demo records by writing a `seed_<things>(demo)` function below and appending
-it to `SEEDERS`. Each seeder receives the `Demo` (offices by code, users by username) and must be idempotent
-(look up by a natural key first, create through the app's services only when missing).
+Extension points: each app adds demo records in `<app>/demo.py`, a module with a `SEEDERS` list of
+`seed_<things>(demo)` functions (see app_seeders()). Each seeder receives the `Demo` (offices by code, users by
+username) and must be idempotent (look up by a natural key first, create through the services only when missing).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -127,7 +129,20 @@ def seed_staff(demo: Demo) -> None:
         demo.users[spec.username] = user
 
 
-# Later issues append here: seed_beneficiaries, seed_return_cases, seed_lous, ...
+def app_seeders() -> list[Callable[[Demo], None]]:
+    """Each app may ship `<app>/demo.py` with a `SEEDERS` list (people, cases, LoUs...), run in app order."""
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        found.extend(module.SEEDERS)
+    return found
+
+
 SEEDERS: list[Callable[[Demo], None]] = [seed_offices, seed_staff]
 
 
@@ -139,7 +154,7 @@ class Command(BaseCommand):
         demo = Demo(password=password)
         try:
             with transaction.atomic():
-                for seeder in SEEDERS:
+                for seeder in [*SEEDERS, *app_seeders()]:
                     seeder(demo)
         except DomainError as exc:
             field_name = "DEMO_PASSWORD" if exc.field == "password" else exc.field
