@@ -287,3 +287,49 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConsultationSubject(models.TextChoices):
+    CONTINGENCY_PLANNING = "contingency_planning", _("Contingency planning (MOU §22)")
+    IDP_OPERATION = "idp_operation", _("Cooperation on internally displaced persons, case by case (MOU §25)")
+    DIRECT_DEPARTURE = "direct_departure", _("Direct departure mechanisms (MOU §28)")
+    REJECTED_ASYLUM_SEEKERS = "rejected_asylum_seekers", _("Rejected asylum-seekers (MOU §29)")
+    RESOURCES = "resources", _("Insufficient resources (MOU §36)")
+    OTHER = "other", _("Other")
+
+
+class Consultation(TimeStampedModel):
+    """A consultation between the two agencies (MOU §22, §25, §28, §29), linked to the case, operation or Letter of
+    Understanding it concerns. Lives here so that every app can link to it."""
+
+    held_on = models.DateField(_("held on"))
+    recorded_by_office = models.ForeignKey(
+        Office, verbose_name=_("recording office"), on_delete=models.PROTECT, related_name="+"
+    )
+    offices = models.ManyToManyField(Office, verbose_name=_("offices taking part"), related_name="consultations")
+    participants = models.TextField(_("participants"), help_text=_("Names and functions, one per line."))
+    subject_kind = models.CharField(_("subject"), max_length=32, choices=ConsultationSubject.choices)
+    subject = models.CharField(_("title"), max_length=200)
+    outcome = models.TextField(_("outcome"), blank=True)
+    linked_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("linked record type"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    linked_id = models.PositiveBigIntegerField(_("linked record id"), null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = history_records(m2m_fields=[offices])
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        indexes = [models.Index(fields=["linked_type", "linked_id"], name="consultation_linked")]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+
+    def __str__(self) -> str:
+        return f"{self.held_on}: {self.subject}"
+
+    @property
+    def linked(self):
+        if not self.linked_type_id or not self.linked_id:
+            return None
+        return self.linked_type.get_object_for_this_type(pk=self.linked_id)

@@ -87,3 +87,15 @@ def access_log_qs_for(*, principal: Any) -> QuerySet[AccessLog]:
     return AccessLog.objects.select_related("user", "api_client").filter(
         Q(user__organisation_id=org) | Q(api_client__organisation_id=org)
     )
+
+
+def consultation_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet:
+    """Consultations in which one of the principal's offices took part."""
+    from jointops.models import Consultation
+
+    qs = Consultation.objects.select_related("recorded_by_office", "linked_type").prefetch_related("offices")
+    return access.restrict_by_any(qs, principal, "consultation", action, ["offices"])
+
+
+def consultation_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW):
+    return _get_or_404(consultation_qs_for(principal=principal, action=action), pk)

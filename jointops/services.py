@@ -18,7 +18,7 @@ from jointops import access
 from jointops.audit import acting_as
 from jointops.choices import ORGANISATION_WIDE_ROLES, OfficeLevel, Role
 from jointops.exceptions import Conflict, PermissionRefused, ValidationFailed
-from jointops.models import ApiClient, Membership, Office, Organisation, User, hash_token
+from jointops.models import ApiClient, Consultation, Membership, Office, Organisation, User, hash_token
 
 
 def _require(actor: Any, action: str, resource: str, *, office: Any = None) -> None:
@@ -280,3 +280,48 @@ def api_client_authenticate(*, token: str) -> ApiClient | None:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
     return client
+
+
+# --- Consultations between the agencies (MOU §22, §25, §28, §29) ------------------------------------------------
+
+
+@transaction.atomic
+def consultation_record(
+    *,
+    actor: Any,
+    recorded_by_office: Office,
+    offices: list[Office],
+    held_on: dt.date,
+    participants: str,
+    subject_kind: str,
+    subject: str,
+    outcome: str = "",
+    linked: Any = None,
+) -> Consultation:
+    """Record a consultation. Both agencies take part (it is a consultation *between* them); the linked case,
+    operation or Letter of Understanding must be one the actor may see."""
+    _require(actor, access.ADD, "consultation", office=recorded_by_office)
+    offices = list({o.pk: o for o in [recorded_by_office, *offices]}.values())
+    if not {"UNHCR", "IOM"} <= {o.organisation.code for o in offices}:
+        raise ValidationFailed(_("A consultation brings together offices of both UNHCR and IOM."), field="offices")
+    if held_on > timezone.localdate() + dt.timedelta(days=366):
+        raise ValidationFailed(_("The date is too far in the future."), field="held_on")
+    consultation = Consultation(
+        recorded_by_office=recorded_by_office,
+        held_on=held_on,
+        participants=participants.strip(),
+        subject_kind=subject_kind,
+        subject=subject.strip(),
+        outcome=outcome.strip(),
+        created_by=actor if isinstance(actor, User) else None,
+    )
+    if linked is not None:
+        from django.contrib.contenttypes.models import ContentType
+
+        consultation.linked_type = ContentType.objects.get_for_model(linked)
+        consultation.linked_id = linked.pk
+    _full_clean(consultation, exclude=["created_by"])
+    with acting_as(actor):
+        consultation.save()
+        consultation.offices.set(offices)
+    return consultation
