@@ -56,5 +56,10 @@ messages: install
 	$(PY) manage.py makemessages -l fr -l ar --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
 	$(PY) manage.py compile_translations
 
+## make bench: import and duplicate-search figures on PostgreSQL, in a database of their own (not part of make test).
+## BENCH_ARGS=--quick runs at 1/10 scale; see bench/README.md.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/broker var/mail var/test_db.sqlite3*

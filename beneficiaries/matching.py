@@ -14,6 +14,7 @@ then scored in Python: name similarity, date of birth (exact, close, or estimate
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ _VOWELS = set("aeiouy")
 _NON_LETTERS = re.compile(r"[^a-z ]+")
 
 
+@functools.lru_cache(maxsize=100_000)  # pure; names repeat a lot (imports, search, scoring)
 def fold(text: str) -> str:
     """Lower-case ASCII letters and spaces: accents removed, Arabic script transliterated."""
     text = "".join(_ARABIC.get(ch, ch) for ch in text or "")
@@ -118,6 +120,7 @@ def _skeleton_token(token: str) -> str:
     return "".join(kept)
 
 
+@functools.lru_cache(maxsize=100_000)
 def skeleton(name: str) -> str:
     return " ".join(filter(None, (_skeleton_token(t) for t in fold(name).split())))
 
@@ -164,7 +167,7 @@ def score(
     swapped = f"{other['family_name']} {other['given_name']}"
     similarity = max(_name_similarity(full, other_full), _name_similarity(full, swapped))
     if key and key == other_key:
-        similarity = max(similarity, 0.9)
+        similarity = 1.0  # the same names in another spelling or order
         reasons.append("name_variant")
     elif similarity >= 0.8:
         reasons.append("similar_name")
@@ -180,13 +183,17 @@ def score(
             reasons.append("close_date_of_birth")
         elif gap <= 3 * 366:
             points += 0.08
+        else:
+            points -= 0.15  # the same common name, another person
     else:
-        points += 0.1  # unknown: neither for nor against
+        points += 0.15  # unknown on one side: the name decides
     if nationality and other.get("nationality") == nationality:
         points += 0.15
         reasons.append("same_nationality")
     elif nationality and other.get("nationality") and other.get("nationality") != nationality:
         points -= 0.2
+    else:
+        points += 0.05  # unknown on one side
     if points < 0.7:
         return None
     return Candidate(pk=other["pk"], score=round(min(points, 1.0), 3), reasons=tuple(reasons))

@@ -167,7 +167,7 @@ class Beneficiary(TimeStampedModel):
         help_text=_("Set when this record was found to be a duplicate and merged into another."),
     )
     # Derived, for search and duplicate detection (see beneficiaries/matching.py); kept by the services.
-    name_key = models.CharField(max_length=200, editable=False, db_index=True, default="")
+    name_key = models.CharField(max_length=200, editable=False, default="")  # indexed with date_of_birth
     family_key = models.CharField(max_length=100, editable=False, default="")
     search_text = models.TextField(editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -180,6 +180,8 @@ class Beneficiary(TimeStampedModel):
         ordering = ["-pk"]
         indexes = [
             models.Index(fields=["family_key", "nationality"], name="benef_family_key_nat"),
+            # name_key lookups, and (name key, date of birth) pairs: the duplicate check of imports, per batch.
+            models.Index(fields=["name_key", "date_of_birth"], name="benef_name_key_dob"),
             models.Index(fields=["unhcr_registration_number"], name="benef_unhcr_regno"),
             models.Index(fields=["iom_case_number"], name="benef_iom_caseno"),
             models.Index(fields=["government_id"], name="benef_gov_id"),
@@ -285,6 +287,11 @@ class ImportJob(TimeStampedModel):
     created_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     duplicates = models.JSONField(default=list, blank=True)
+    # The report keeps at most importing.REPORT_LIMIT entries of each list; the counts are complete.
+    error_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    language = models.CharField(max_length=16, blank=True)  # of the importer: the report's messages
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

@@ -81,13 +81,14 @@ def derive_keys(person: Beneficiary) -> None:
     )
 
 
-def validate_rules(person: Beneficiary) -> None:
-    """Rules beyond the shape of each field. Raises ValidationFailed naming the field."""
+def validate_rules(person: Beneficiary, *, today: dt.date | None = None) -> None:
+    """Rules beyond the shape of each field. Raises ValidationFailed naming the field. (`today`: for callers that
+    check many people at once, e.g. imports.)"""
     if not (person.given_name or "").strip():
         raise ValidationFailed(_("This field is required."), field="given_name")
     if not (person.family_name or "").strip():
         raise ValidationFailed(_("This field is required."), field="family_name")
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if person.date_of_birth and person.date_of_birth > today:
         raise ValidationFailed(_("The date of birth cannot be in the future."), field="date_of_birth")
     if person.date_of_birth and person.date_of_birth < dt.date(1900, 1, 1):
@@ -211,7 +212,16 @@ def document_add(
     _clean(document)
     with acting_as(actor):
         document.save()
+        _touch(beneficiary)
     return document
+
+
+def _touch(beneficiary: Beneficiary) -> None:
+    """A change to what hangs off a person (documents) is a change of the person for partners that sync with
+    `updated_since` and for editors holding an older version."""
+    person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    person.version += 1  # the row is locked
+    person.save(update_fields=["version", "updated_at"])
 
 
 @transaction.atomic
@@ -219,6 +229,7 @@ def document_remove(*, actor: Any, document: IdentityDocument) -> None:
     _require(actor, access.CHANGE, "beneficiary", office=document.beneficiary.office_id)
     with acting_as(actor):
         document.delete()
+        _touch(document.beneficiary)
 
 
 # --- Households -------------------------------------------------------------------------------------

@@ -223,7 +223,21 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set shared by several fields (drf-spectacular warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "django_countries.countries",
+        "RoleEnum": "jointops.choices.Role",
+        "BeneficiaryCategoryCodeEnum": "beneficiaries.choices.CategoryCode",
+        "MandateRoleEnum": "beneficiaries.choices.MandateRole",
+        "SharingBasisEnum": "beneficiaries.choices.SharingBasis",
+        "ImportJobStatusEnum": "beneficiaries.models.ImportJob.Status",
+        "OperationStatusEnum": "returns.choices.OperationStatus",
+        "ReturnKindEnum": "returns.choices.ReturnKind",
+        "ReturnStageEnum": "returns.choices.Stage",
+        "OperationKindEnum": "returns.choices.OperationKind",
+        "AgreementKindEnum": "returns.choices.AgreementKind",
+        "ConsultationLinkTypeEnum": "jointops.api.consultations.LINK_TYPE_CHOICES",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------------
@@ -254,6 +268,11 @@ if HTTPS:
 SITE_NAME = "jointops"
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
+# Imports of people (beneficiaries/importing.py): size limit, and up to how many rows a file runs in the request
+# (larger ones run as a Celery task with a progress bar).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_INLINE_ROWS = env.int("IMPORT_INLINE_ROWS", default=500)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 
 LOGGING = {
     "version": 1,

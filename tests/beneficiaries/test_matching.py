@@ -75,3 +75,31 @@ def test_score_other_nationality_and_far_birth_date_is_not_a_candidate():
 def test_fold_removes_accents_and_transliterates():
     assert matching.fold("  Zoë  Brontë-Smith ") == "zoe bronte smith"
     assert matching.fold("محمد") != ""
+
+
+def test_score_name_variant_without_birth_date_or_nationality_is_a_candidate():
+    other = {"pk": 1, "given_name": "Mohammad", "family_name": "Ahmadi", "date_of_birth": None, "nationality": ""}
+    candidate = matching.score(
+        given_name="Muhammad", family_name="Ahmadi", date_of_birth=None, nationality="", other=other
+    )
+    assert candidate is not None
+
+
+def test_score_same_common_name_born_years_apart_is_not_a_candidate():
+    other = {
+        "pk": 1,
+        "given_name": "Mohammad",
+        "family_name": "Ahmadi",
+        "date_of_birth": dt.date(1980, 1, 1),
+        "nationality": "AF",
+    }
+    assert (
+        matching.score(
+            given_name="Mohammad",
+            family_name="Ahmadi",
+            date_of_birth=dt.date(1992, 6, 1),
+            nationality="AF",
+            other=other,
+        )
+        is None
+    )

@@ -201,3 +201,14 @@ def test_get_for_user_logs_the_read(world):
     selectors.beneficiary_get_for_user(principal=world.iom_af_staff, pk=p.pk, purpose="case review")
     entry = AccessLog.objects.get()
     assert entry.user == world.iom_af_staff and entry.object_ids == [str(p.pk)] and entry.resource == "beneficiary"
+
+
+def test_document_change_bumps_the_persons_version_for_syncing_partners(world):
+    p = person(world.iom_af, actor=world.iom_af_staff)
+    before = (p.version, p.updated_at)
+    document = services.document_add(actor=world.iom_af_staff, beneficiary=p, document_type="passport", number="P1")
+    p.refresh_from_db()
+    assert p.version == before[0] + 1 and p.updated_at > before[1]
+    services.document_remove(actor=world.iom_af_staff, document=document)
+    p.refresh_from_db()
+    assert p.version == before[0] + 2
