@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jointops.choices import OfficeLevel, Role
-from jointops.models import AccessLog, ApiClient, Office, User
+from jointops.models import AccessLog, ApiClient, Consultation, ConsultationSubject, Office, User
 
 
 class OfficeFilterSet(django_filters.FilterSet):
@@ -68,3 +68,37 @@ class AccessLogFilterSet(django_filters.FilterSet):
     class Meta:
         model = AccessLog
         fields = ["resource", "action", "user", "api_client", "since", "until"]
+
+
+class ConsultationFilterSet(django_filters.FilterSet):
+    """Consultations between the agencies (MOU §22, §25, §28, §29); `case` / `operation` find those linked to one."""
+
+    subject_kind = django_filters.ChoiceFilter(choices=ConsultationSubject.choices, label=_("Subject"))
+    office = django_filters.CharFilter(field_name="offices__code", label=_("Office code"), max_length=32, distinct=True)
+    held_from = django_filters.DateFilter(field_name="held_on", lookup_expr="gte", label=_("Held from"))
+    held_until = django_filters.DateFilter(field_name="held_on", lookup_expr="lte", label=_("Held until"))
+    case = django_filters.NumberFilter(
+        method="linked_case", label=_("Return case (id)"), min_value=1, max_value=2**63 - 1
+    )
+    operation = django_filters.NumberFilter(
+        method="linked_operation", label=_("Repatriation operation (id)"), min_value=1, max_value=2**63 - 1
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since")
+    )
+
+    class Meta:
+        model = Consultation
+        fields = ["subject_kind", "office", "held_from", "held_until", "case", "operation", "updated_since"]
+
+    def _linked(self, queryset, model: str, value):
+        from django.contrib.contenttypes.models import ContentType
+
+        linked_type = ContentType.objects.get_by_natural_key("returns", model)
+        return queryset.filter(linked_type=linked_type, linked_id=int(value))
+
+    def linked_case(self, queryset, name, value):
+        return self._linked(queryset, "returncase", value)
+
+    def linked_operation(self, queryset, name, value):
+        return self._linked(queryset, "repatriationoperation", value)

@@ -318,6 +318,11 @@ def consultation_record(
     if linked is not None:
         from django.contrib.contenttypes.models import ContentType
 
+        manager = type(linked)._default_manager
+        visible = manager.visible_to(actor) if actor is not None and hasattr(manager, "visible_to") else manager.all()
+        if not visible.filter(pk=linked.pk).exists():
+            raise ValidationFailed(_("Link a record you may see."), field="linked")
+
         consultation.linked_type = ContentType.objects.get_for_model(linked)
         consultation.linked_id = linked.pk
     _full_clean(consultation, exclude=["created_by"])

@@ -40,6 +40,7 @@ class Move:
     roles: frozenset[Role] = STAFF
     needs_reason: bool = False
     guards: tuple[Callable[[Any, dict], None], ...] = field(default=())
+    inputs: tuple[str, ...] = ()  # what the move takes besides the reason (return_case_move's **inputs)
 
 
 # --- Guards: each raises TransitionNotAllowed (409) or ValidationFailed (400) with the reason ---------------------
@@ -179,6 +180,7 @@ MOVES: dict[str, Move] = {
                 _section_12_conditions,
                 _agreement_in_force,
             ),
+            inputs=("expected_departure_date",),
         ),
         Move(
             "reschedule_departure",
@@ -187,6 +189,7 @@ MOVES: dict[str, Move] = {
             None,
             needs_reason=True,
             guards=(_departure_date, _agreement_in_force),
+            inputs=("expected_departure_date",),
         ),
         Move(
             "confirm_embarkation",
@@ -194,6 +197,7 @@ MOVES: dict[str, Move] = {
             frozenset({Stage.DEPARTURE_SCHEDULED}),
             Stage.EMBARKED,
             guards=(_additional_measures_done, _unhcr_informed_or_emergency),
+            inputs=("emergency_justification",),
         ),
         Move("confirm_arrival", _("Confirm arrival"), frozenset({Stage.EMBARKED}), Stage.ARRIVED),
         Move(
@@ -205,6 +209,7 @@ MOVES: dict[str, Move] = {
             frozenset({Stage.ARRIVED, Stage.REINTEGRATION}),
             Stage.CLOSED,
             guards=(_closing_reason,),
+            inputs=("closing_reason",),
         ),
         # Letter: the person may change their mind at any time up to voluntary embarkation; never after. No formal
         # withdrawal of the asylum claim is asked for: this records the person's decision about the return only.

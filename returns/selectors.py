@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from jointops import access
 from returns.choices import Stage
-from returns.models import CaseTransition, RepatriationOperation, ReturnAgreement, ReturnCase, ReturnCaseMember
+from returns.models import (
+    AdditionalMeasure,
+    CaseMeasure,
+    CaseTransition,
+    RepatriationOperation,
+    ReturnAgreement,
+    ReturnCase,
+    ReturnCaseMember,
+)
 
 
 def _get_or_404(qs: QuerySet, pk: Any):
@@ -37,6 +45,14 @@ def return_case_get_for_user(*, principal: Any, pk: Any, action: str = access.VI
 
 def return_case_timeline(*, case: ReturnCase) -> list[CaseTransition]:
     return list(case.transitions.select_related("user", "api_client"))
+
+
+def case_measure_checklist(*, case: ReturnCase) -> list[tuple[AdditionalMeasure, CaseMeasure | None]]:
+    """Letter: the additional measures the lead office requires for persons of concern to UNHCR, each with its
+    record once done."""
+    done = {record.measure_id: record for record in case.measures.select_related("done_by")}
+    measures = AdditionalMeasure.objects.filter(office_id=case.lead_office_id, is_active=True).order_by("pk")
+    return [(measure, done.get(measure.pk)) for measure in measures]
 
 
 def upcoming_departures_qs_for(*, principal: Any, days: int = 30) -> QuerySet[ReturnCase]:

@@ -221,7 +221,7 @@ def return_case_move(
 ) -> ReturnCase:
     """Move a case through the state machine. Two people moving the same case at once: the row lock serialises
     them and the second finds the case moved (TransitionNotAllowed) or a newer version (StaleVersion)."""
-    _require(actor, access.VIEW, "return_case", office=case.lead_office_id)
+    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     move = flow.MOVES.get(transition)
     if move is None:
         raise ValidationFailed(_("Unknown move."), field="transition")
@@ -292,6 +292,7 @@ def case_measure_record(
         record, _created = CaseMeasure.objects.update_or_create(
             case=case, measure=measure, defaults={"done_on": done_on, "note": note[:300], "done_by": _user(actor)}
         )
+        _touch(_lock(case, None))  # partners syncing with updated_since see it
     return record
 
 
@@ -310,6 +311,7 @@ def reintegration_visit_record(
     _clean(visit, exclude=["recorded_by"])
     with acting_as(actor):
         visit.save()
+        _touch(_lock(case, None))
     return visit
 
 

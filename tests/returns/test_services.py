@@ -179,3 +179,31 @@ def test_consultation_between_both_agencies_linked_to_a_case(world):
         )
     assert exc.value.field == "offices"
     assert Consultation.objects.count() == 1
+
+
+def test_consultation_cannot_link_a_case_the_actor_may_not_see(world):
+    hidden = case(world.iom_af, world.iom_af_staff)
+    with pytest.raises(ValidationFailed) as exc:
+        platform.consultation_record(
+            actor=world.iom_de_manager,
+            recorded_by_office=world.iom_de,
+            offices=[world.unhcr_de],
+            held_on=timezone.localdate(),
+            participants="x",
+            subject_kind="other",
+            subject="Probe",
+            linked=hidden,
+        )
+    assert exc.value.field == "linked"
+    assert not Consultation.objects.exists()
+
+
+def test_visit_and_measure_bump_the_case_for_syncing_partners(world):
+    from returns.models import AdditionalMeasure
+
+    c = case(world.iom_de, world.iom_de_staff)
+    measure = AdditionalMeasure.objects.create(office=world.iom_de, label="UNHCR counselling offered")
+    before = (c.version, c.updated_at)
+    services.case_measure_record(actor=world.iom_de_staff, case=c, measure=measure, done_on=timezone.localdate())
+    c.refresh_from_db()
+    assert c.version == before[0] + 1 and c.updated_at > before[1]
