@@ -11,6 +11,11 @@ NAV_SECTIONS = {
     "staff": "user",
     "api_clients": "api_client",
     "access_log": "access_log",
+    "people": "beneficiary",
+    "households": "household",
+    "mandates": "reference",
+    "returns": "return_case",
+    "consultations": "consultation",
 }
 
 
@@ -23,6 +28,13 @@ ACTIVE_SECTION = (
     ("access_log_", "access_log"),
 )
 
+# The same for the "beneficiaries" namespace (people, households, the mandate matrix).
+BENEFICIARIES_ACTIVE_SECTION = (
+    ("household_", "households"),
+    ("mandate_", "mandates"),
+    ("", "people"),  # people, their documents and categories, import and export
+)
+
 
 def _active_section(request) -> str:
     match = getattr(request, "resolver_match", None)
@@ -30,9 +42,15 @@ def _active_section(request) -> str:
         return ""
     if match.view_name == "home":
         return "home"
-    if match.namespace != "jointops":
+    sections = {
+        "jointops": ACTIVE_SECTION,
+        "beneficiaries": BENEFICIARIES_ACTIVE_SECTION,
+        "returns": (("", "returns"),),
+        "consultations": (("", "consultations"),),
+    }.get(match.namespace)
+    if sections is None:
         return ""
-    return next((section for prefix, section in ACTIVE_SECTION if match.url_name.startswith(prefix)), "")
+    return next((section for prefix, section in sections if match.url_name.startswith(prefix)), "")
 
 
 def navigation(request):

@@ -312,8 +312,12 @@ class Consultation(TimeStampedModel):
     subject = models.CharField(_("title"), max_length=200)
     outcome = models.TextField(_("outcome"), blank=True)
     linked_type = models.ForeignKey(
-        "contenttypes.ContentType", verbose_name=_("linked record type"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "contenttypes.ContentType",
+        verbose_name=_("linked record type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     linked_id = models.PositiveBigIntegerField(_("linked record id"), null=True, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

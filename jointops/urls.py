@@ -8,5 +8,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("jointops.api_urls")),
+    path("", include("beneficiaries.urls")),  # people/, households/, mandates/ (namespace "beneficiaries")
+    path("returns/", include("returns.urls")),  # cases, operations, agreements (namespace "returns")
+    path("consultations/", include("jointops.consultation_urls")),  # namespace "consultations"
     path("", include("jointops.web_urls")),
 ]

@@ -29,6 +29,23 @@ def pytest_runtest_setup(item):
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, put back the reference data the data migrations load."""
+    yield
+    if nextitem is None:  # the session's fixtures (the test database) are gone already
+        return
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker and marker.kwargs.get("transaction")) or "transactional_db" in fixtures or "live_server" in fixtures:
+        from pytest_django.plugin import blocking_manager_key
+
+        from tests.reference_data import reseed
+
+        with item.config.stash[blocking_manager_key].unblock():
+            reseed()
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()

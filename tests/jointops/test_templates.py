@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,14 @@ def _context(world) -> dict:
     }
 
 
+def _app_contexts(world) -> dict:
+    """Each app's templates may need more: tests/<app>/template_context.py's template_context(world)."""
+    extra = {}
+    for path in sorted(Path(__file__).resolve().parent.parent.glob("*/template_context.py")):
+        extra.update(import_module(f"tests.{path.parent.name}.template_context").template_context(world))
+    return extra
+
+
 def test_template_list_covers_the_shell():
     assert "base.html" in TEMPLATE_NAMES
     assert "registration/password_reset_email.html" in TEMPLATE_NAMES
@@ -81,7 +90,7 @@ def test_template_list_covers_the_shell():
 def test_template_renders_with_minimal_context(world, rf: RequestFactory, name):
     request = rf.get("/offices/?q=kabul&page=2")
     request.user = world.iom_af_staff
-    context = _context(world)
+    context = {**_context(world), **_app_contexts(world)}
     for language in ("en", "fr", "ar"):
         with translation.override(language):
             html = get_template(name).render(context, request)
@@ -139,4 +148,8 @@ def test_translation_catalogue_complete_and_placeholders_kept(language):
     assert catalogue.fuzzy_entries() == []
     placeholder = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
     for entry in catalogue:
+        if entry.msgid_plural:  # every plural form keeps the placeholders
+            for form in entry.msgstr_plural.values():
+                assert sorted(placeholder.findall(form)) == sorted(placeholder.findall(entry.msgid_plural)), entry.msgid
+            continue
         assert sorted(placeholder.findall(entry.msgstr)) == sorted(placeholder.findall(entry.msgid)), entry.msgid
