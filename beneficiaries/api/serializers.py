@@ -8,8 +8,6 @@ only what the caller may write and refuse unknown fields (a typo must not be sil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -29,8 +27,7 @@ from beneficiaries.models import (
     Mandate,
 )
 from jointops import access
-from jointops.api.serializers import CountryCodeField, OfficeCodeField
-from jointops.models import Office
+from jointops.api.serializers import ActiveOfficeCodeField, CountryCodeField, StrictSerializer
 
 # --- Fields -------------------------------------------------------------------------------------------
 
@@ -47,14 +44,6 @@ class CategoryCodeField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("queryset", BeneficiaryCategory.objects.all())
         super().__init__(slug_field="code", **kwargs)
-
-
-class ActiveOfficeCodeField(OfficeCodeField):
-    """Any active office, named by its code. Codes are not secret; the service decides whether the caller may act
-    there (403), so a partner system without `offices:read` can still name its own office."""
-
-    def get_queryset(self):
-        return Office.objects.filter(is_active=True)
 
 
 @extend_schema_field({"type": "integer"})
@@ -82,18 +71,6 @@ class SpecificNeedsField(serializers.ListField):
                 message = _("Unknown specific need: %(need)s.") % {"need": ", ".join(unknown)[:200]}
                 raise ValidationError([ErrorDetail(message, code="invalid_choice")])
         return list(dict.fromkeys(super().to_internal_value(data)))
-
-
-class StrictSerializer(serializers.Serializer):
-    """An input serializer that refuses fields it does not know (400 naming each one)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            unknown = [str(key) for key in data if key not in self.fields or self.fields[key].read_only]
-            if unknown:
-                error = ErrorDetail(_("Unknown field: it cannot be set here."), code="unknown_field")
-                raise ValidationError({key: [error] for key in unknown})
-        return super().to_internal_value(data)
 
 
 # --- Reference data (MOU §4-§19) ------------------------------------------------------------------------

@@ -12,11 +12,9 @@ Concurrent edits (RELIABILITY.md): a person's detail answers an `ETag` carrying 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,67 +25,18 @@ from beneficiaries.filters import BeneficiaryFilterSet, HouseholdFilterSet
 from beneficiaries.models import Beneficiary
 from jointops import access
 from jointops.api.base import ScopedViewSet
+from jointops.api.concurrency import (
+    ETAG,
+    IF_MATCH,
+    PRECONDITION_RESPONSES,
+    etag_for,
+    if_match_version,
+    lookup_action,
+)
 from jointops.api.pagination import DefaultCursorPagination
-from jointops.api.serializers import ApiErrorSerializer
 from jointops.audit import log_access
-from jointops.exceptions import DomainError, ValidationFailed
 
-# --- Optimistic concurrency (RELIABILITY.md "Concurrent edits") --------------------------------------------
-
-_ETAG_RE = re.compile(r'"?([0-9]{1,10})"?')
-
-
-class PreconditionRequired(DomainError):
-    status_code = 428
-    default_code = "precondition_required"
-    default_message = _(
-        "Send the If-Match header with the ETag you received when you read this record (GET it first), "
-        "so that nobody's change is overwritten unseen."
-    )
-
-
-def etag_for(record: Any) -> str:
-    return f'"{record.version}"'
-
-
-def if_match_version(request) -> int:
-    """The version the caller edited, from `If-Match: "<version>"`: 428 if absent, 400 if malformed."""
-    raw = request.headers.get("If-Match", "").strip()
-    if raw in ("", "*"):
-        raise PreconditionRequired(field="If-Match")
-    match = _ETAG_RE.fullmatch(raw)
-    if match is None or raw.count('"') == 1:
-        raise ValidationFailed(_('Send the ETag exactly as you received it, e.g. "3".'), field="If-Match")
-    return int(match.group(1))
-
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of the record as you read it, e.g. "3". Missing: 428. Someone saved since: 412.',
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    str,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="The record's current version; send it back in If-Match to change the record.",
-)
-PRECONDITION_RESPONSES = {
-    412: OpenApiResponse(
-        ApiErrorSerializer, description="Stale If-Match: someone changed the record since you read it."
-    ),
-    428: OpenApiResponse(ApiErrorSerializer, description="If-Match is missing: read the record and send its ETag."),
-}
 DOCUMENT_ID = OpenApiParameter("document_id", int, OpenApiParameter.PATH, description="Id of the document.")
-
-
-def lookup_action(principal: Any, resource: str) -> str:
-    """Which records a request may name: those the principal may view — or, for a partner system holding only the
-    write scope, those it may change (a visible record it may not change is refused with 403 by the service)."""
-    return access.VIEW if access.can(principal, access.VIEW, resource) else access.CHANGE
 
 
 class ReferenceCursorPagination(DefaultCursorPagination):

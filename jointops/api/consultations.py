@@ -20,11 +20,12 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from jointops import access, selectors, services
+from jointops import selectors, services
 from jointops.api.base import ScopedViewSet
-from jointops.api.serializers import OfficeCodeField
+from jointops.api.concurrency import lookup_action
+from jointops.api.serializers import ActiveOfficeCodeField
 from jointops.filters import ConsultationFilterSet
-from jointops.models import Consultation, ConsultationSubject, Office
+from jointops.models import Consultation, ConsultationSubject
 
 MAX_ID = 2**63 - 1  # database ids: a larger number cannot exist
 
@@ -48,13 +49,6 @@ _TYPE_BY_MODEL = {(app_label, model): name for name, (app_label, model, _records
 
 
 # --- Serializers --------------------------------------------------------------------------------------
-
-
-class ActiveOfficeCodeField(OfficeCodeField):
-    """Any active office, named by its code (the directory is not secret; the service decides who may record)."""
-
-    def get_queryset(self):
-        return Office.objects.filter(is_active=True)
 
 
 class LinkedRecordSerializer(serializers.Serializer):
@@ -146,11 +140,6 @@ class ConsultationCreateSerializer(serializers.Serializer):
 # --- Views --------------------------------------------------------------------------------------------
 
 
-def _lookup_action(principal) -> str:
-    """A partner system holding only the write scope reads back what it recorded through the change scope."""
-    return access.VIEW if access.can(principal, access.VIEW, "consultation") else access.CHANGE
-
-
 @extend_schema_view(
     list=extend_schema(description="Consultations in which an office the caller works for took part, newest first."),
 )
@@ -173,7 +162,7 @@ class ConsultationViewSet(mixins.ListModelMixin, ScopedViewSet):
         data = self.validated_input(ConsultationCreateSerializer)
         consultation = services.consultation_record(actor=request.user, **data)
         consultation = selectors.consultation_get_for_user(
-            principal=request.user, pk=consultation.pk, action=_lookup_action(request.user)
+            principal=request.user, pk=consultation.pk, action=lookup_action(request.user, "consultation")
         )
         return Response(self.output(consultation), status=status.HTTP_201_CREATED)
 

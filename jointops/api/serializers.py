@@ -7,10 +7,13 @@ office, user or API client is the caller's own, never an input. Offices are refe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from jointops import access, selectors
 from jointops.choices import OfficeLevel, Role
@@ -274,3 +277,23 @@ class MeApiClientSerializer(serializers.ModelSerializer):
 
     def get_kind(self, obj) -> str:
         return "api_client"
+
+
+class ActiveOfficeCodeField(OfficeCodeField):
+    """Any active office, named by its code. Codes are not secret; the service decides whether the caller may act
+    there (403), so a partner system without `offices:read` can still name its own office."""
+
+    def get_queryset(self):
+        return Office.objects.filter(is_active=True)
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not know (400 naming each one)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = [str(key) for key in data if key not in self.fields or self.fields[key].read_only]
+            if unknown:
+                error = ErrorDetail(_("Unknown field: it cannot be set here."), code="unknown_field")
+                raise ValidationError({key: [error] for key in unknown})
+        return super().to_internal_value(data)

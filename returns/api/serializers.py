@@ -17,10 +17,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from beneficiaries import selectors as beneficiary_selectors
-from beneficiaries.api.serializers import ActiveOfficeCodeField, StrictSerializer
 from beneficiaries.choices import SpecificNeed
 from jointops import access
-from jointops.api.serializers import CountryCodeField
+from jointops.api.serializers import ActiveOfficeCodeField, CountryCodeField, StrictSerializer
 from jointops.models import Organisation
 from returns import flow, selectors
 from returns.choices import AgreementKind, ClosingReason, OperationKind, OperationStatus, ReturnKind, Stage

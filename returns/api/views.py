@@ -22,9 +22,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from beneficiaries.api.views import ETAG, IF_MATCH, PRECONDITION_RESPONSES, etag_for, if_match_version, lookup_action
 from jointops import access
 from jointops.api.base import ScopedViewSet
+from jointops.api.concurrency import ETAG, IF_MATCH, PRECONDITION_RESPONSES, etag_for, if_match_version, lookup_action
 from jointops.api.serializers import ApiErrorSerializer
 from jointops.audit import log_access
 from returns import flow, selectors, services
