@@ -5,17 +5,14 @@ operations and agreements, filters and `updated_since`, bad input, and list quer
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import threading
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from beneficiaries.models import BeneficiaryCategory
 from jointops import services as jointops_services
 from jointops.models import AccessLog
 from returns import flow, services
@@ -579,15 +576,13 @@ def _race(requests: list) -> dict[int, int]:
 
 
 @pytest.mark.needs_postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_transition_race_on_two_connections_exactly_one_wins_the_other_gets_a_clear_conflict():
     """Two people move the same case at the same moment through the API: the row lock serialises them; the second
     finds the case moved (409) or, sending If-Match, a newer version (412). Nothing is silently overwritten."""
     from tests.factories.jointops import build_world
 
     world = build_world()
-    if not BeneficiaryCategory.objects.exists():  # a previous transactional test flushed the reference data
-        importlib.import_module("beneficiaries.migrations.0002_seed_categories_and_mandates").create(django_apps, None)
     staff, manager = _client(world.iom_de_staff), _client(world.iom_de_manager)
     c = case(world.iom_de, world.iom_de_staff)
     statuses = _race([lambda: _move(staff, c, "start_counselling"), lambda: _move(manager, c, "start_counselling")])
