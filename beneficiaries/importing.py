@@ -49,6 +49,7 @@ from jointops import access
 from jointops.audit import acting_as
 from jointops.exceptions import ValidationFailed
 from jointops.models import Office
+from jointops.services import acting_user
 
 logger = logging.getLogger(__name__)
 
@@ -405,7 +406,7 @@ class _Validator:
 
     def __init__(self, *, actor: Any, office: Office):
         self.actor = actor
-        self.user = services._user(actor)
+        self.user = acting_user(actor)
         self.default_office = office
         self.categories = {c.code: c for c in BeneficiaryCategory.objects.all()}
         self.allowed_offices = access.office_ids(actor, "beneficiary", access.ADD)
@@ -719,7 +720,7 @@ def _write(*, actor: Any, people: list[tuple[Beneficiary, dt.date | None]]) -> i
     """Insert the people, their first category change and their history rows (inside the caller's transaction)."""
     if not people:
         return 0
-    user, client = services._user(actor), actor if getattr(actor, "is_api_client", False) else None
+    user, client = acting_user(actor), actor if getattr(actor, "is_api_client", False) else None
     now, today = timezone.now(), timezone.localdate()
     reason = _("Imported")
     if connection.vendor == "postgresql" and COPY_ON_POSTGRESQL:
@@ -896,7 +897,7 @@ def _finish(job: ImportJob, status: str, report: _Report | None = None, created:
 def _store(*, actor: Any, office: Office, file_name: str, extension: str, content: bytes, rows: int) -> ImportJob:
     job = ImportJob(
         office=office,
-        created_by=services._user(actor),
+        created_by=acting_user(actor),
         api_client=actor if _is_client(actor) else None,
         file_name=PurePath(file_name.replace("\\", "/")).name[:200],
         total_rows=rows,

@@ -7,7 +7,6 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +24,8 @@ from beneficiaries.models import (
 from jointops import access
 from jointops.audit import acting_as
 from jointops.exceptions import Conflict, StaleVersion, ValidationFailed
-from jointops.models import Office, User
+from jointops.models import Office
+from jointops.services import acting_user, full_clean_or_fail, require
 
 # Fields a caller may set on a person (the rest are derived or set by their own services).
 EDITABLE_FIELDS = (
@@ -51,23 +51,6 @@ EDITABLE_FIELDS = (
     "consent_scope",
     "sharing_basis_note",
 )
-
-
-def _user(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
-def _require(actor: Any, action: str, resource: str, *, office: Any) -> None:
-    if actor is not None:
-        access.require(actor, action, resource, office=office)
-
-
-def _clean(instance, *, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ValidationFailed(" ".join(messages), field=None if field == "__all__" else field) from exc
 
 
 def derive_keys(person: Beneficiary) -> None:
@@ -118,16 +101,20 @@ def beneficiary_register(
 ) -> Beneficiary:
     """Register a person at `office`. Likely duplicates are shown to the user beforehand (selectors); saving
     is still allowed, as the issue asks."""
-    _require(actor, access.ADD, "beneficiary", office=office)
+    require(actor, access.ADD, "beneficiary", office=office)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed(_("This field cannot be set."), field=sorted(unknown)[0])
     person = Beneficiary(
-        office=office, organisation_id=office.organisation_id, category=category, created_by=_user(actor), **fields
+        office=office,
+        organisation_id=office.organisation_id,
+        category=category,
+        created_by=acting_user(actor),
+        **fields,
     )
     validate_rules(person)
     derive_keys(person)
-    _clean(person, exclude=["household", "merged_into", "created_by"])
+    full_clean_or_fail(person, exclude=["household", "merged_into", "created_by"], validate_unique=False)
     with acting_as(actor):
         person.save()
         CategoryChange.objects.create(
@@ -135,7 +122,7 @@ def beneficiary_register(
             category=category,
             effective_date=category_since or timezone.localdate(),
             reason=_("Registered"),
-            recorded_by=_user(actor),
+            recorded_by=acting_user(actor),
         )
     return person
 
@@ -144,7 +131,7 @@ def beneficiary_register(
 def beneficiary_update(*, actor: Any, beneficiary: Beneficiary, version: int, **changes: Any) -> Beneficiary:
     """Change a person's details. `version` is the one the editor loaded: if someone saved in between, the
     change is refused with StaleVersion (nothing silently overwritten)."""
-    _require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     if person.version != version:
         raise StaleVersion()
@@ -156,7 +143,7 @@ def beneficiary_update(*, actor: Any, beneficiary: Beneficiary, version: int, **
         setattr(person, field, value)
     validate_rules(person)
     derive_keys(person)
-    _clean(person, exclude=["household", "merged_into", "created_by"])
+    full_clean_or_fail(person, exclude=["household", "merged_into", "created_by"], validate_unique=False)
     person.version += 1  # the row is locked (select_for_update)
     with acting_as(actor):
         person.save()
@@ -169,7 +156,7 @@ def beneficiary_change_category(
 ) -> CategoryChange:
     """Record a dated change of category (e.g. asylum-seeker → rejected asylum-seeker). The current category is
     the one with the latest effective date; a back-dated change only adds to the history."""
-    _require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     if effective_date > timezone.localdate():
         raise ValidationFailed(_("The date cannot be in the future."), field="effective_date")
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
@@ -179,7 +166,7 @@ def beneficiary_change_category(
             category=category,
             effective_date=effective_date,
             reason=reason[:300],
-            recorded_by=_user(actor),
+            recorded_by=acting_user(actor),
         )
         latest = person.category_changes.order_by("-effective_date", "-pk").first()
         if latest.category_id != person.category_id:
@@ -199,7 +186,7 @@ def document_add(
     issuing_country: str = "",
     expiry_date: dt.date | None = None,
 ) -> IdentityDocument:
-    _require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     document = IdentityDocument(
         beneficiary=beneficiary,
         document_type=document_type,
@@ -209,7 +196,7 @@ def document_add(
     )
     if not document.number:
         raise ValidationFailed(_("This field is required."), field="number")
-    _clean(document)
+    full_clean_or_fail(document, validate_unique=False)
     with acting_as(actor):
         document.save()
         _touch(beneficiary)
@@ -226,7 +213,7 @@ def _touch(beneficiary: Beneficiary) -> None:
 
 @transaction.atomic
 def document_remove(*, actor: Any, document: IdentityDocument) -> None:
-    _require(actor, access.CHANGE, "beneficiary", office=document.beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=document.beneficiary.office_id)
     with acting_as(actor):
         document.delete()
         _touch(document.beneficiary)
@@ -238,7 +225,7 @@ def document_remove(*, actor: Any, document: IdentityDocument) -> None:
 @transaction.atomic
 def household_create(*, actor: Any, head: Beneficiary, notes: str = "") -> Household:
     """A household at the head's office, with the head as its first member."""
-    _require(actor, access.CHANGE, "beneficiary", office=head.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=head.office_id)
     if head.household_id:
         raise Conflict(_("This person already belongs to a household."))
     with acting_as(actor):
@@ -257,8 +244,8 @@ def household_create(*, actor: Any, head: Beneficiary, notes: str = "") -> House
 
 @transaction.atomic
 def household_add_member(*, actor: Any, household: Household, beneficiary: Beneficiary, relationship: str) -> None:
-    _require(actor, access.CHANGE, "beneficiary", office=household.office_id)
-    _require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=household.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     if relationship not in Relationship.values or relationship == Relationship.HEAD:
         raise ValidationFailed(_("Choose the relationship to the head of household."), field="relationship")
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
@@ -273,7 +260,7 @@ def household_add_member(*, actor: Any, household: Household, beneficiary: Benef
 
 @transaction.atomic
 def household_remove_member(*, actor: Any, household: Household, beneficiary: Beneficiary) -> None:
-    _require(actor, access.CHANGE, "beneficiary", office=household.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=household.office_id)
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
     household = Household.objects.get(pk=household.pk)
     if person.household_id != household.pk:
@@ -293,7 +280,7 @@ def household_remove_member(*, actor: Any, household: Household, beneficiary: Be
 @transaction.atomic
 def beneficiary_share(*, actor: Any, beneficiary: Beneficiary, office: Office) -> BeneficiaryShare:
     """Share a record with an office of the other agency — only on a recorded legitimate basis."""
-    _require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     if beneficiary.sharing_basis == SharingBasis.NONE:
         raise ValidationFailed(
             _("Record the legitimate basis for sharing (consent or another basis) before sharing."),
@@ -305,7 +292,7 @@ def beneficiary_share(*, actor: Any, beneficiary: Beneficiary, office: Office) -
         share, created = BeneficiaryShare.objects.get_or_create(
             beneficiary=beneficiary,
             office=office,
-            defaults={"basis": beneficiary.sharing_basis, "shared_by": _user(actor)},
+            defaults={"basis": beneficiary.sharing_basis, "shared_by": acting_user(actor)},
         )
         if not created and share.revoked_at:
             share.revoked_at = None
@@ -326,8 +313,8 @@ def beneficiary_merge(*, actor: Any, survivor: Beneficiary, duplicate: Beneficia
     trail. Every model that points at a person is covered, present and future."""
     if survivor.pk == duplicate.pk:
         raise ValidationFailed(_("Choose two different records."), field="duplicate")
-    _require(actor, access.CHANGE, "beneficiary", office=survivor.office_id)
-    _require(actor, access.CHANGE, "beneficiary", office=duplicate.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=survivor.office_id)
+    require(actor, access.CHANGE, "beneficiary", office=duplicate.office_id)
     first, second = sorted([survivor.pk, duplicate.pk])
     locked = {p.pk: p for p in Beneficiary.objects.select_for_update().filter(pk__in=[first, second])}
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]

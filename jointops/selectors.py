@@ -11,7 +11,7 @@ from jointops import access
 from jointops.models import AccessLog, ApiClient, Membership, Office, Organisation, User
 
 
-def _get_or_404(qs: QuerySet, pk: Any):
+def get_or_404(qs: QuerySet, pk: Any):
     try:
         return qs.get(pk=pk)
     except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
@@ -32,7 +32,7 @@ def office_qs_for(*, principal: Any) -> QuerySet[Office]:
 
 
 def office_get_for_user(*, principal: Any, pk: Any) -> Office:
-    return _get_or_404(office_qs_for(principal=principal), pk)
+    return get_or_404(office_qs_for(principal=principal), pk)
 
 
 def office_changeable_qs_for(*, principal: Any) -> QuerySet[Office]:
@@ -55,7 +55,7 @@ def user_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[User]:
 
 
 def user_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> User:
-    return _get_or_404(user_qs_for(principal=principal, action=action), pk)
+    return get_or_404(user_qs_for(principal=principal, action=action), pk)
 
 
 def user_with_memberships_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[User]:
@@ -74,7 +74,7 @@ def api_client_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[
 
 
 def api_client_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> ApiClient:
-    return _get_or_404(api_client_qs_for(principal=principal, action=action), pk)
+    return get_or_404(api_client_qs_for(principal=principal, action=action), pk)
 
 
 def access_log_qs_for(*, principal: Any) -> QuerySet[AccessLog]:
@@ -98,4 +98,4 @@ def consultation_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySe
 
 
 def consultation_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW):
-    return _get_or_404(consultation_qs_for(principal=principal, action=action), pk)
+    return get_or_404(consultation_qs_for(principal=principal, action=action), pk)

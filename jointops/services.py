@@ -21,18 +21,25 @@ from jointops.exceptions import Conflict, PermissionRefused, ValidationFailed
 from jointops.models import ApiClient, Consultation, Membership, Office, Organisation, User, hash_token
 
 
-def _require(actor: Any, action: str, resource: str, *, office: Any = None) -> None:
-    if actor is None:  # the system
+def require(actor: Any, action: str, resource: str, *, office: Any = None) -> None:
+    """Every service's permission check: `actor` None is the system itself (commands, migrations, tasks)."""
+    if actor is None:
         return
     access.require(actor, action, resource, office=office)
 
 
-def _full_clean(instance, *, exclude: list[str] | None = None) -> None:
+def full_clean_or_fail(instance, *, exclude: list[str] | None = None, validate_unique: bool = True) -> None:
+    """Model validation as a domain error naming the first field at fault (400 in the API, a form error in pages)."""
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=exclude, validate_unique=validate_unique)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ValidationFailed(" ".join(messages), field=None if field == "__all__" else field) from exc
+
+
+def acting_user(actor: Any) -> User | None:
+    """The staff member behind an actor, for `created_by`-style columns (None for partner systems and the system)."""
+    return actor if isinstance(actor, User) else None
 
 
 def _require_organisation_admin(actor: Any, organisation: Organisation) -> None:
@@ -68,7 +75,7 @@ def office_create(
         parent=parent,
         counterpart=counterpart,
     )
-    _full_clean(office)
+    full_clean_or_fail(office)
     with acting_as(actor):
         office.save()
         _link_counterpart(office)
@@ -77,14 +84,14 @@ def office_create(
 
 @transaction.atomic
 def office_update(*, actor: Any, office: Office, **changes: Any) -> Office:
-    _require(actor, access.CHANGE, "office", office=office)
+    require(actor, access.CHANGE, "office", office=office)
     office = Office.objects.select_for_update().get(pk=office.pk)
     for field, value in changes.items():
         if field not in OFFICE_FIELDS:
             raise ValidationFailed(_("This field cannot be changed."), field=field)
         setattr(office, field, value)
     office.code = office.code.strip().upper()
-    _full_clean(office)
+    full_clean_or_fail(office)
     with acting_as(actor):
         office.save()
         _link_counterpart(office)
@@ -127,7 +134,7 @@ def user_create(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
     )
-    _full_clean(user, exclude=["password"])
+    full_clean_or_fail(user, exclude=["password"])
     if User.objects.filter(email__iexact=user.email).exists():
         raise ValidationFailed(_("A user with this e-mail address already exists."), field="email")
     if password:
@@ -173,7 +180,7 @@ def _end_sessions(user: User) -> None:
 @transaction.atomic
 def membership_set(*, actor: Any, user: User, office: Office, role: str) -> Membership:
     """Give `user` the `role` at `office` (replacing the role they held there)."""
-    _require(actor, access.CHANGE, "user", office=office)
+    require(actor, access.CHANGE, "user", office=office)
     if user.organisation_id != office.organisation_id:
         raise ValidationFailed(_("Staff can only hold roles at offices of their own organisation."), field="office")
     role = Role(role)
@@ -193,7 +200,7 @@ def membership_set(*, actor: Any, user: User, office: Office, role: str) -> Memb
 
 @transaction.atomic
 def membership_remove(*, actor: Any, membership: Membership) -> None:
-    _require(actor, access.CHANGE, "user", office=membership.office)
+    require(actor, access.CHANGE, "user", office=membership.office)
     if membership.role == Role.ADMINISTRATOR:
         others = Membership.objects.filter(
             role=Role.ADMINISTRATOR, office__organisation_id=membership.office.organisation_id, user__is_active=True
@@ -218,7 +225,7 @@ def api_client_create(
     expires_at: dt.datetime | None = None,
 ) -> tuple[ApiClient, str]:
     """Create a partner system's credentials. Returns (client, token); the token is shown once, stored hashed."""
-    _require(actor, access.ADD, "api_client", office=office)
+    require(actor, access.ADD, "api_client", office=office)
     known = set(access.all_scopes())
     unknown = sorted(set(scopes) - known)
     if unknown:
@@ -244,7 +251,7 @@ def api_client_create(
         expires_at=expires_at,
         created_by=actor if isinstance(actor, User) else None,
     )
-    _full_clean(client, exclude=["token_prefix", "token_hash"])
+    full_clean_or_fail(client, exclude=["token_prefix", "token_hash"])
     with acting_as(actor):
         try:
             with transaction.atomic():
@@ -256,7 +263,7 @@ def api_client_create(
 
 @transaction.atomic
 def api_client_revoke(*, actor: Any, client: ApiClient) -> ApiClient:
-    _require(actor, access.CHANGE, "api_client", office=client.office)
+    require(actor, access.CHANGE, "api_client", office=client.office)
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     if client.revoked_at is None:
         client.revoked_at = timezone.now()
@@ -300,7 +307,7 @@ def consultation_record(
 ) -> Consultation:
     """Record a consultation. Both agencies take part (it is a consultation *between* them); the linked case,
     operation or Letter of Understanding must be one the actor may see."""
-    _require(actor, access.ADD, "consultation", office=recorded_by_office)
+    require(actor, access.ADD, "consultation", office=recorded_by_office)
     offices = list({o.pk: o for o in [recorded_by_office, *offices]}.values())
     if not {"UNHCR", "IOM"} <= {o.organisation.code for o in offices}:
         raise ValidationFailed(_("A consultation brings together offices of both UNHCR and IOM."), field="offices")
@@ -325,7 +332,7 @@ def consultation_record(
 
         consultation.linked_type = ContentType.objects.get_for_model(linked)
         consultation.linked_id = linked.pk
-    _full_clean(consultation, exclude=["created_by"])
+    full_clean_or_fail(consultation, exclude=["created_by"])
     with acting_as(actor):
         consultation.save()
         consultation.offices.set(offices)

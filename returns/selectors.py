@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from jointops import access
+from jointops.selectors import get_or_404
 from returns.choices import Stage
 from returns.models import (
     AdditionalMeasure,
@@ -20,13 +20,6 @@ from returns.models import (
     ReturnCase,
     ReturnCaseMember,
 )
-
-
-def _get_or_404(qs: QuerySet, pk: Any):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
 
 
 def return_case_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[ReturnCase]:
@@ -40,7 +33,7 @@ def return_case_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet
 
 
 def return_case_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> ReturnCase:
-    return _get_or_404(return_case_qs_for(principal=principal, action=action), pk)
+    return get_or_404(return_case_qs_for(principal=principal, action=action), pk)
 
 
 def return_case_timeline(*, case: ReturnCase) -> list[CaseTransition]:
@@ -79,7 +72,7 @@ def operation_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[R
 
 
 def operation_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> RepatriationOperation:
-    return _get_or_404(operation_qs_for(principal=principal, action=action), pk)
+    return get_or_404(operation_qs_for(principal=principal, action=action), pk)
 
 
 def agreement_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[ReturnAgreement]:
@@ -90,4 +83,4 @@ def agreement_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet[R
 
 
 def agreement_get_for_user(*, principal: Any, pk: Any, action: str = access.VIEW) -> ReturnAgreement:
-    return _get_or_404(agreement_qs_for(principal=principal, action=action), pk)
+    return get_or_404(agreement_qs_for(principal=principal, action=action), pk)

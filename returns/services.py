@@ -7,7 +7,6 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,8 @@ from beneficiaries.models import Beneficiary
 from jointops import access
 from jointops.audit import acting_as
 from jointops.exceptions import Conflict, PermissionRefused, StaleVersion, TransitionNotAllowed, ValidationFailed
-from jointops.models import ApiClient, Office, Organisation, User
+from jointops.models import ApiClient, Office, Organisation
+from jointops.services import acting_user, full_clean_or_fail, require
 from returns import flow
 from returns.choices import BEFORE_EMBARKATION, FINAL_STAGES, LEAD, ReturnKind, Stage
 from returns.models import (
@@ -45,23 +45,6 @@ CASE_FIELDS = (
     "best_interests_considered",
     "bilateral_matter_recognised",
 )
-
-
-def _user(actor: Any) -> User | None:
-    return actor if isinstance(actor, User) else None
-
-
-def _require(actor: Any, action: str, resource: str, *, office: Any) -> None:
-    if actor is not None:
-        access.require(actor, action, resource, office=office)
-
-
-def _clean(instance, *, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude, validate_unique=False)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ValidationFailed(" ".join(messages), field=None if field == "__all__" else field) from exc
 
 
 def _check_lead_office(kind: str, office: Office) -> None:
@@ -101,17 +84,17 @@ def return_case_open(
 ) -> ReturnCase:
     """Open a case at `lead_office` for `principal` (and household members). The people must be records the actor
     may change (their own offices)."""
-    _require(actor, access.ADD, "return_case", office=lead_office)
+    require(actor, access.ADD, "return_case", office=lead_office)
     if kind not in ReturnKind.values:
         raise ValidationFailed(_("Choose the kind of return."), field="kind")
     _check_lead_office(kind, lead_office)
     unknown = set(fields) - set(CASE_FIELDS)
     if unknown:
         raise ValidationFailed(_("This field cannot be set."), field=sorted(unknown)[0])
-    case = ReturnCase(kind=kind, lead_office=lead_office, created_by=_user(actor), **fields)
+    case = ReturnCase(kind=kind, lead_office=lead_office, created_by=acting_user(actor), **fields)
     case.reference = f"RC-{lead_office.code}-{secrets.token_hex(4).upper()}"
     _check_links(case, actor)
-    _clean(case, exclude=["created_by"])
+    full_clean_or_fail(case, exclude=["created_by"], validate_unique=False)
     people = [principal, *[m for m in members or [] if m.pk != principal.pk]]
     for person in people:
         _require_person(actor, person)
@@ -141,7 +124,7 @@ def _lock(case: ReturnCase, version: int | None) -> ReturnCase:
 @transaction.atomic
 def return_case_update(*, actor: Any, case: ReturnCase, version: int | None, **changes: Any) -> ReturnCase:
     """Change a case's details (never its stage: moves do that). Closed and withdrawn cases are read-only."""
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     case = _lock(case, version)
     if case.stage in FINAL_STAGES:
         raise Conflict(_("This case is closed or withdrawn; it can no longer be changed."))
@@ -150,7 +133,7 @@ def return_case_update(*, actor: Any, case: ReturnCase, version: int | None, **c
             raise ValidationFailed(_("This field cannot be changed here."), field=name)
         setattr(case, name, value)
     _check_links(case, actor)
-    _clean(case, exclude=["created_by"])
+    full_clean_or_fail(case, exclude=["created_by"], validate_unique=False)
     case.version += 1  # the row is locked
     with acting_as(actor):
         case.save()
@@ -159,7 +142,7 @@ def return_case_update(*, actor: Any, case: ReturnCase, version: int | None, **c
 
 @transaction.atomic
 def return_case_add_member(*, actor: Any, case: ReturnCase, beneficiary: Beneficiary) -> ReturnCaseMember:
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     case = _lock(case, None)
     if case.stage not in BEFORE_EMBARKATION:
         raise Conflict(_("Members can only be added before embarkation."))
@@ -176,7 +159,7 @@ def return_case_add_member(*, actor: Any, case: ReturnCase, beneficiary: Benefic
 @transaction.atomic
 def return_case_remove_member(*, actor: Any, case: ReturnCase, member: ReturnCaseMember) -> None:
     """Take a member off the case (e.g. one family member changes their mind). Never the principal."""
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     case = _lock(case, None)
     if member.case_id != case.pk:
         raise ValidationFailed(_("This person is not on the case."), field="member")
@@ -221,7 +204,7 @@ def return_case_move(
 ) -> ReturnCase:
     """Move a case through the state machine. Two people moving the same case at once: the row lock serialises
     them and the second finds the case moved (TransitionNotAllowed) or a newer version (StaleVersion)."""
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     move = flow.MOVES.get(transition)
     if move is None:
         raise ValidationFailed(_("Unknown move."), field="transition")
@@ -269,7 +252,7 @@ def return_case_move(
             to_stage=case.stage,
             reason=reason,
             details=details,
-            user=_user(actor),
+            user=acting_user(actor),
             api_client=actor if isinstance(actor, ApiClient) else None,
         )
     return case
@@ -283,14 +266,14 @@ def _iso(value: dt.date | None) -> str | None:
 def case_measure_record(
     *, actor: Any, case: ReturnCase, measure: AdditionalMeasure, done_on: dt.date, note: str = ""
 ) -> CaseMeasure:
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     if measure.office_id != case.lead_office_id:
         raise ValidationFailed(_("This measure is not one of the lead office's."), field="measure")
     if done_on > timezone.localdate():
         raise ValidationFailed(_("The date cannot be in the future."), field="done_on")
     with acting_as(actor):
         record, _created = CaseMeasure.objects.update_or_create(
-            case=case, measure=measure, defaults={"done_on": done_on, "note": note[:300], "done_by": _user(actor)}
+            case=case, measure=measure, defaults={"done_on": done_on, "note": note[:300], "done_by": acting_user(actor)}
         )
         _touch(_lock(case, None))  # partners syncing with updated_since see it
     return record
@@ -300,15 +283,17 @@ def case_measure_record(
 def reintegration_visit_record(
     *, actor: Any, case: ReturnCase, visited_on: dt.date, outcome: str
 ) -> ReintegrationVisit:
-    _require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
+    require(actor, access.CHANGE, "return_case", office=case.lead_office_id)
     if case.stage not in (Stage.ARRIVED, Stage.REINTEGRATION):
         raise Conflict(_("Reintegration visits are recorded after arrival."))
     if visited_on > timezone.localdate():
         raise ValidationFailed(_("The date cannot be in the future."), field="visited_on")
     if not outcome.strip():
         raise ValidationFailed(_("This field is required."), field="outcome")
-    visit = ReintegrationVisit(case=case, visited_on=visited_on, outcome=outcome.strip(), recorded_by=_user(actor))
-    _clean(visit, exclude=["recorded_by"])
+    visit = ReintegrationVisit(
+        case=case, visited_on=visited_on, outcome=outcome.strip(), recorded_by=acting_user(actor)
+    )
+    full_clean_or_fail(visit, exclude=["recorded_by"], validate_unique=False)
     with acting_as(actor):
         visit.save()
         _touch(_lock(case, None))
@@ -342,13 +327,13 @@ def _check_operation(operation: RepatriationOperation) -> None:
 
 @transaction.atomic
 def operation_create(*, actor: Any, office: Office, **fields: Any) -> RepatriationOperation:
-    _require(actor, access.ADD, "repatriation_operation", office=office)
+    require(actor, access.ADD, "repatriation_operation", office=office)
     unknown = set(fields) - set(OPERATION_FIELDS)
     if unknown:
         raise ValidationFailed(_("This field cannot be set."), field=sorted(unknown)[0])
     operation = RepatriationOperation(office=office, **fields)
     _check_operation(operation)
-    _clean(operation)
+    full_clean_or_fail(operation, validate_unique=False)
     with acting_as(actor):
         operation.save()
     notify_operation_recorded(operation)
@@ -368,7 +353,7 @@ OPERATION_RECORDED_HOOKS: list = []
 def operation_update(
     *, actor: Any, operation: RepatriationOperation, version: int | None, **changes: Any
 ) -> RepatriationOperation:
-    _require(actor, access.CHANGE, "repatriation_operation", office=operation.office_id)
+    require(actor, access.CHANGE, "repatriation_operation", office=operation.office_id)
     operation = RepatriationOperation.objects.select_for_update().get(pk=operation.pk)
     if version is not None and operation.version != version:
         raise StaleVersion()
@@ -377,7 +362,7 @@ def operation_update(
             raise ValidationFailed(_("This field cannot be changed here."), field=name)
         setattr(operation, name, value)
     _check_operation(operation)
-    _clean(operation)
+    full_clean_or_fail(operation, validate_unique=False)
     operation.version += 1
     with acting_as(actor):
         operation.save()
@@ -415,12 +400,12 @@ def _check_agreement(agreement: ReturnAgreement, parties: list[Organisation]) ->
 
 @transaction.atomic
 def agreement_create(*, actor: Any, office: Office, parties: list[Organisation], **fields: Any) -> ReturnAgreement:
-    _require(actor, access.ADD, "return_agreement", office=office)
+    require(actor, access.ADD, "return_agreement", office=office)
     unknown = set(fields) - set(AGREEMENT_FIELDS)
     if unknown:
         raise ValidationFailed(_("This field cannot be set."), field=sorted(unknown)[0])
     agreement = ReturnAgreement(office=office, **fields)
-    _clean(agreement)
+    full_clean_or_fail(agreement, validate_unique=False)
     _check_agreement(agreement, parties)
     with acting_as(actor):
         agreement.save()
@@ -437,7 +422,7 @@ def agreement_update(
     parties: list[Organisation] | None = None,
     **changes: Any,
 ) -> ReturnAgreement:
-    _require(actor, access.CHANGE, "return_agreement", office=agreement.office_id)
+    require(actor, access.CHANGE, "return_agreement", office=agreement.office_id)
     agreement = ReturnAgreement.objects.select_for_update().get(pk=agreement.pk)
     if version is not None and agreement.version != version:
         raise StaleVersion()
@@ -445,7 +430,7 @@ def agreement_update(
         if name not in AGREEMENT_FIELDS:
             raise ValidationFailed(_("This field cannot be changed here."), field=name)
         setattr(agreement, name, value)
-    _clean(agreement)
+    full_clean_or_fail(agreement, validate_unique=False)
     _check_agreement(agreement, parties if parties is not None else list(agreement.parties.all()))
     agreement.version += 1
     with acting_as(actor):
