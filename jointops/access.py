@@ -79,6 +79,14 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
         ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
         CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
     },
+    # Letters of Understanding (MOU §5): both parties' offices and both organisations' HQ focal points read them
+    # (restrict_by_any on the two party offices); staff of a party draft and record; which party may perform each
+    # act (sign, approve, serve notice...) and with which role is narrowed in letters_of_understanding/lifecycle.py.
+    "lou": {
+        VIEW: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+        ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+    },
 }
 
 # resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
@@ -94,6 +102,7 @@ API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "repatriation_operation": ("operations", frozenset({"read", "write"})),
     "return_agreement": ("operations", frozenset({"read", "write"})),
     "consultation": ("consultations", frozenset({"read", "write"})),
+    "lou": ("letters-of-understanding", frozenset({"read", "write"})),
 }
 
 
