@@ -13,7 +13,13 @@ from rest_framework.routers import DefaultRouter
 from jointops.api.exception_handler import not_found
 from jointops.api.views import ApiDocsView, ApiSchemaView
 
-APP_API_MODULES = ["jointops.api.urls", "beneficiaries.api.urls", "returns.api.urls", "jointops.api.consultations"]
+APP_API_MODULES = [
+    "jointops.api.urls",
+    "beneficiaries.api.urls",
+    "returns.api.urls",
+    "jointops.api.consultations",
+    "letters_of_understanding.api.urls",
+]
 
 router = DefaultRouter()
 app_urlpatterns = []

@@ -35,7 +35,7 @@ class LetterOfUnderstandingFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value))
 
-    def filter_country(self, queryset, name, value):
+    def filter_country(self, queryset, name, value: str):
         return queryset.filter(selectors.country_filter(value))
 
     def filter_office(self, queryset, name, value):

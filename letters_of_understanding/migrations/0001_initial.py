@@ -9,748 +9,2484 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('beneficiaries', '0004_import_report_and_name_key_dob_index'),
-        ('jointops', '0004_add_consultation'),
+        ("beneficiaries", "0004_import_report_and_name_key_dob_index"),
+        ("jointops", "0004_add_consultation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalLetterOfUnderstanding',
+            name="HistoricalLetterOfUnderstanding",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('reference', models.CharField(db_index=True, editable=False, max_length=40, verbose_name='reference')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('operational_situation', models.TextField(help_text='MOU §5: the operational situation this letter expands the MOU for.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='operational situation')),
-                ('countries', django_countries.fields.CountryField(blank=True, max_length=746, multiple=True, verbose_name='countries')),
-                ('region', models.CharField(blank=True, max_length=200, verbose_name='region')),
-                ('other_parties', models.TextField(blank=True, help_text='e.g. a government ministry.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='other parties')),
-                ('start_date', models.DateField(verbose_name='start date')),
-                ('end_date', models.DateField(blank=True, help_text='MOU §39: a phase-out plan agreed by both parties is needed before this date.', null=True, verbose_name='agreed end date')),
-                ('institutional_framework', models.TextField(blank=True, help_text='MOU §5.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='institutional framework for cooperation')),
-                ('linkages', models.TextField(blank=True, help_text='MOU §5.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="linkages between the two agencies' activities")),
-                ('monitoring_procedures', models.TextField(blank=True, help_text='MOU §38: agreed procedures that let both managements control the joint activities.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='monitoring procedures')),
-                ('evaluation_arrangements', models.TextField(blank=True, help_text='MOU §38: guidelines and methodology for evaluating the joint projects.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='evaluation arrangements')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('partly_signed', 'Signed by one party'), ('in_force', 'In force'), ('phasing_out', 'Phasing out'), ('concluded', 'Concluded'), ('terminated', 'Terminated'), ('abandoned', 'Abandoned before entry into force')], default='draft', editable=False, max_length=16, verbose_name='status')),
-                ('text_version', models.PositiveIntegerField(default=0, editable=False, help_text='0 while drafting; 1 from entry into force.', verbose_name='text version')),
-                ('entered_into_force_on', models.DateField(blank=True, editable=False, null=True, verbose_name='in force since')),
-                ('review_due_on', models.DateField(blank=True, editable=False, help_text='MOU §47: reviewed at least every 12 months.', null=True, verbose_name='next review due')),
-                ('termination_notice_served_on', models.DateField(editable=False, null=True, verbose_name='termination notice served on')),
-                ('termination_notice_by', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], editable=False, max_length=8, verbose_name='notice served by')),
-                ('termination_reason', models.TextField(blank=True, editable=False, verbose_name='reason for termination')),
-                ('termination_effective_on', models.DateField(editable=False, help_text='MOU §45: at least 90 days after the written notice.', null=True, verbose_name='termination takes effect on')),
-                ('resources_flagged_on', models.DateField(editable=False, null=True, verbose_name='resources flagged as insufficient on')),
-                ('resources_flagged_by', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], editable=False, max_length=8, verbose_name='flagged by')),
-                ('resources_flag_note', models.TextField(blank=True, editable=False, verbose_name='why resources will be insufficient')),
-                ('phase_out_started_on', models.DateField(editable=False, null=True, verbose_name='phase-out started on')),
-                ('unhcr_obligations_confirmed_on', models.DateField(editable=False, null=True, verbose_name="UNHCR's obligations confirmed on")),
-                ('iom_obligations_confirmed_on', models.DateField(editable=False, null=True, verbose_name="IOM's obligations confirmed on")),
-                ('ended_on', models.DateField(editable=False, null=True, verbose_name='ended on')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('iom_office', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='jointops.office', verbose_name='IOM office')),
-                ('unhcr_office', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='jointops.office', verbose_name='UNHCR office')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                ("reference", models.CharField(db_index=True, editable=False, max_length=40, verbose_name="reference")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "operational_situation",
+                    models.TextField(
+                        help_text="MOU §5: the operational situation this letter expands the MOU for.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="operational situation",
+                    ),
+                ),
+                (
+                    "countries",
+                    django_countries.fields.CountryField(
+                        blank=True, max_length=746, multiple=True, verbose_name="countries"
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=200, verbose_name="region")),
+                (
+                    "other_parties",
+                    models.TextField(
+                        blank=True,
+                        help_text="e.g. a government ministry.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="other parties",
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="start date")),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="MOU §39: a phase-out plan agreed by both parties is needed before this date.",
+                        null=True,
+                        verbose_name="agreed end date",
+                    ),
+                ),
+                (
+                    "institutional_framework",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §5.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="institutional framework for cooperation",
+                    ),
+                ),
+                (
+                    "linkages",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §5.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="linkages between the two agencies' activities",
+                    ),
+                ),
+                (
+                    "monitoring_procedures",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: agreed procedures that let both managements control the joint activities.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="monitoring procedures",
+                    ),
+                ),
+                (
+                    "evaluation_arrangements",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: guidelines and methodology for evaluating the joint projects.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="evaluation arrangements",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("partly_signed", "Signed by one party"),
+                            ("in_force", "In force"),
+                            ("phasing_out", "Phasing out"),
+                            ("concluded", "Concluded"),
+                            ("terminated", "Terminated"),
+                            ("abandoned", "Abandoned before entry into force"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "text_version",
+                    models.PositiveIntegerField(
+                        default=0,
+                        editable=False,
+                        help_text="0 while drafting; 1 from entry into force.",
+                        verbose_name="text version",
+                    ),
+                ),
+                (
+                    "entered_into_force_on",
+                    models.DateField(blank=True, editable=False, null=True, verbose_name="in force since"),
+                ),
+                (
+                    "review_due_on",
+                    models.DateField(
+                        blank=True,
+                        editable=False,
+                        help_text="MOU §47: reviewed at least every 12 months.",
+                        null=True,
+                        verbose_name="next review due",
+                    ),
+                ),
+                (
+                    "termination_notice_served_on",
+                    models.DateField(editable=False, null=True, verbose_name="termination notice served on"),
+                ),
+                (
+                    "termination_notice_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        editable=False,
+                        max_length=8,
+                        verbose_name="notice served by",
+                    ),
+                ),
+                (
+                    "termination_reason",
+                    models.TextField(blank=True, editable=False, verbose_name="reason for termination"),
+                ),
+                (
+                    "termination_effective_on",
+                    models.DateField(
+                        editable=False,
+                        help_text="MOU §45: at least 90 days after the written notice.",
+                        null=True,
+                        verbose_name="termination takes effect on",
+                    ),
+                ),
+                (
+                    "resources_flagged_on",
+                    models.DateField(editable=False, null=True, verbose_name="resources flagged as insufficient on"),
+                ),
+                (
+                    "resources_flagged_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        editable=False,
+                        max_length=8,
+                        verbose_name="flagged by",
+                    ),
+                ),
+                (
+                    "resources_flag_note",
+                    models.TextField(blank=True, editable=False, verbose_name="why resources will be insufficient"),
+                ),
+                (
+                    "phase_out_started_on",
+                    models.DateField(editable=False, null=True, verbose_name="phase-out started on"),
+                ),
+                (
+                    "unhcr_obligations_confirmed_on",
+                    models.DateField(editable=False, null=True, verbose_name="UNHCR's obligations confirmed on"),
+                ),
+                (
+                    "iom_obligations_confirmed_on",
+                    models.DateField(editable=False, null=True, verbose_name="IOM's obligations confirmed on"),
+                ),
+                ("ended_on", models.DateField(editable=False, null=True, verbose_name="ended on")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "iom_office",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="jointops.office",
+                        verbose_name="IOM office",
+                    ),
+                ),
+                (
+                    "unhcr_office",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="jointops.office",
+                        verbose_name="UNHCR office",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical letter of understanding',
-                'verbose_name_plural': 'historical letters of understanding',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical letter of understanding",
+                "verbose_name_plural": "historical letters of understanding",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='LetterOfUnderstanding',
+            name="LetterOfUnderstanding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('reference', models.CharField(editable=False, max_length=40, unique=True, verbose_name='reference')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('operational_situation', models.TextField(help_text='MOU §5: the operational situation this letter expands the MOU for.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='operational situation')),
-                ('countries', django_countries.fields.CountryField(blank=True, max_length=746, multiple=True, verbose_name='countries')),
-                ('region', models.CharField(blank=True, max_length=200, verbose_name='region')),
-                ('other_parties', models.TextField(blank=True, help_text='e.g. a government ministry.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='other parties')),
-                ('start_date', models.DateField(verbose_name='start date')),
-                ('end_date', models.DateField(blank=True, help_text='MOU §39: a phase-out plan agreed by both parties is needed before this date.', null=True, verbose_name='agreed end date')),
-                ('institutional_framework', models.TextField(blank=True, help_text='MOU §5.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='institutional framework for cooperation')),
-                ('linkages', models.TextField(blank=True, help_text='MOU §5.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="linkages between the two agencies' activities")),
-                ('monitoring_procedures', models.TextField(blank=True, help_text='MOU §38: agreed procedures that let both managements control the joint activities.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='monitoring procedures')),
-                ('evaluation_arrangements', models.TextField(blank=True, help_text='MOU §38: guidelines and methodology for evaluating the joint projects.', validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='evaluation arrangements')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('partly_signed', 'Signed by one party'), ('in_force', 'In force'), ('phasing_out', 'Phasing out'), ('concluded', 'Concluded'), ('terminated', 'Terminated'), ('abandoned', 'Abandoned before entry into force')], default='draft', editable=False, max_length=16, verbose_name='status')),
-                ('text_version', models.PositiveIntegerField(default=0, editable=False, help_text='0 while drafting; 1 from entry into force.', verbose_name='text version')),
-                ('entered_into_force_on', models.DateField(blank=True, editable=False, null=True, verbose_name='in force since')),
-                ('review_due_on', models.DateField(blank=True, editable=False, help_text='MOU §47: reviewed at least every 12 months.', null=True, verbose_name='next review due')),
-                ('termination_notice_served_on', models.DateField(editable=False, null=True, verbose_name='termination notice served on')),
-                ('termination_notice_by', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], editable=False, max_length=8, verbose_name='notice served by')),
-                ('termination_reason', models.TextField(blank=True, editable=False, verbose_name='reason for termination')),
-                ('termination_effective_on', models.DateField(editable=False, help_text='MOU §45: at least 90 days after the written notice.', null=True, verbose_name='termination takes effect on')),
-                ('resources_flagged_on', models.DateField(editable=False, null=True, verbose_name='resources flagged as insufficient on')),
-                ('resources_flagged_by', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], editable=False, max_length=8, verbose_name='flagged by')),
-                ('resources_flag_note', models.TextField(blank=True, editable=False, verbose_name='why resources will be insufficient')),
-                ('phase_out_started_on', models.DateField(editable=False, null=True, verbose_name='phase-out started on')),
-                ('unhcr_obligations_confirmed_on', models.DateField(editable=False, null=True, verbose_name="UNHCR's obligations confirmed on")),
-                ('iom_obligations_confirmed_on', models.DateField(editable=False, null=True, verbose_name="IOM's obligations confirmed on")),
-                ('ended_on', models.DateField(editable=False, null=True, verbose_name='ended on')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('categories', models.ManyToManyField(blank=True, related_name='+', to='beneficiaries.beneficiarycategory', verbose_name='beneficiary categories covered')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('iom_office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lous_as_iom', to='jointops.office', verbose_name='IOM office')),
-                ('unhcr_office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lous_as_unhcr', to='jointops.office', verbose_name='UNHCR office')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                ("reference", models.CharField(editable=False, max_length=40, unique=True, verbose_name="reference")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "operational_situation",
+                    models.TextField(
+                        help_text="MOU §5: the operational situation this letter expands the MOU for.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="operational situation",
+                    ),
+                ),
+                (
+                    "countries",
+                    django_countries.fields.CountryField(
+                        blank=True, max_length=746, multiple=True, verbose_name="countries"
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=200, verbose_name="region")),
+                (
+                    "other_parties",
+                    models.TextField(
+                        blank=True,
+                        help_text="e.g. a government ministry.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="other parties",
+                    ),
+                ),
+                ("start_date", models.DateField(verbose_name="start date")),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="MOU §39: a phase-out plan agreed by both parties is needed before this date.",
+                        null=True,
+                        verbose_name="agreed end date",
+                    ),
+                ),
+                (
+                    "institutional_framework",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §5.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="institutional framework for cooperation",
+                    ),
+                ),
+                (
+                    "linkages",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §5.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="linkages between the two agencies' activities",
+                    ),
+                ),
+                (
+                    "monitoring_procedures",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: agreed procedures that let both managements control the joint activities.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="monitoring procedures",
+                    ),
+                ),
+                (
+                    "evaluation_arrangements",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: guidelines and methodology for evaluating the joint projects.",
+                        validators=[django.core.validators.MaxLengthValidator(20000)],
+                        verbose_name="evaluation arrangements",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("partly_signed", "Signed by one party"),
+                            ("in_force", "In force"),
+                            ("phasing_out", "Phasing out"),
+                            ("concluded", "Concluded"),
+                            ("terminated", "Terminated"),
+                            ("abandoned", "Abandoned before entry into force"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "text_version",
+                    models.PositiveIntegerField(
+                        default=0,
+                        editable=False,
+                        help_text="0 while drafting; 1 from entry into force.",
+                        verbose_name="text version",
+                    ),
+                ),
+                (
+                    "entered_into_force_on",
+                    models.DateField(blank=True, editable=False, null=True, verbose_name="in force since"),
+                ),
+                (
+                    "review_due_on",
+                    models.DateField(
+                        blank=True,
+                        editable=False,
+                        help_text="MOU §47: reviewed at least every 12 months.",
+                        null=True,
+                        verbose_name="next review due",
+                    ),
+                ),
+                (
+                    "termination_notice_served_on",
+                    models.DateField(editable=False, null=True, verbose_name="termination notice served on"),
+                ),
+                (
+                    "termination_notice_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        editable=False,
+                        max_length=8,
+                        verbose_name="notice served by",
+                    ),
+                ),
+                (
+                    "termination_reason",
+                    models.TextField(blank=True, editable=False, verbose_name="reason for termination"),
+                ),
+                (
+                    "termination_effective_on",
+                    models.DateField(
+                        editable=False,
+                        help_text="MOU §45: at least 90 days after the written notice.",
+                        null=True,
+                        verbose_name="termination takes effect on",
+                    ),
+                ),
+                (
+                    "resources_flagged_on",
+                    models.DateField(editable=False, null=True, verbose_name="resources flagged as insufficient on"),
+                ),
+                (
+                    "resources_flagged_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        editable=False,
+                        max_length=8,
+                        verbose_name="flagged by",
+                    ),
+                ),
+                (
+                    "resources_flag_note",
+                    models.TextField(blank=True, editable=False, verbose_name="why resources will be insufficient"),
+                ),
+                (
+                    "phase_out_started_on",
+                    models.DateField(editable=False, null=True, verbose_name="phase-out started on"),
+                ),
+                (
+                    "unhcr_obligations_confirmed_on",
+                    models.DateField(editable=False, null=True, verbose_name="UNHCR's obligations confirmed on"),
+                ),
+                (
+                    "iom_obligations_confirmed_on",
+                    models.DateField(editable=False, null=True, verbose_name="IOM's obligations confirmed on"),
+                ),
+                ("ended_on", models.DateField(editable=False, null=True, verbose_name="ended on")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="beneficiaries.beneficiarycategory",
+                        verbose_name="beneficiary categories covered",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "iom_office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lous_as_iom",
+                        to="jointops.office",
+                        verbose_name="IOM office",
+                    ),
+                ),
+                (
+                    "unhcr_office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lous_as_unhcr",
+                        to="jointops.office",
+                        verbose_name="UNHCR office",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'letter of understanding',
-                'verbose_name_plural': 'letters of understanding',
-                'ordering': ['-pk'],
+                "verbose_name": "letter of understanding",
+                "verbose_name_plural": "letters of understanding",
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalStaffSecondment',
+            name="HistoricalStaffSecondment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('from_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='seconded by')),
-                ('position', models.CharField(max_length=200, verbose_name='position')),
-                ('number', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='number of staff')),
-                ('start_on', models.DateField(blank=True, null=True, verbose_name='from')),
-                ('end_on', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('position_order', models.PositiveSmallIntegerField(default=0, verbose_name='position in the list')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "from_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="seconded by"
+                    ),
+                ),
+                ("position", models.CharField(max_length=200, verbose_name="position")),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="number of staff",
+                    ),
+                ),
+                ("start_on", models.DateField(blank=True, null=True, verbose_name="from")),
+                ("end_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("position_order", models.PositiveSmallIntegerField(default=0, verbose_name="position in the list")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical staff secondment',
-                'verbose_name_plural': 'historical staff secondments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalSignature',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='party')),
-                ('signatory_name', models.CharField(max_length=200, verbose_name='signatory')),
-                ('signatory_title', models.CharField(blank=True, max_length=200, verbose_name="signatory's title")),
-                ('signed_on', models.DateField(verbose_name='signed on')),
-                ('content_hash', models.CharField(help_text='The SHA-256 of the draft exactly as signed.', max_length=64, verbose_name='hash of the text signed')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='voided at')),
-                ('void_reason', models.CharField(blank=True, max_length=300, verbose_name='why voided')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='recorded at')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('office', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='jointops.office', verbose_name='office')),
-                ('signed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical signature',
-                'verbose_name_plural': 'historical signatures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalReview',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('held_on', models.DateField(verbose_name='held on')),
-                ('outcome', models.CharField(choices=[('continue', 'Continue as agreed'), ('amend', 'Amend the letter'), ('phase_out', 'Prepare the phase-out'), ('terminate', 'Consider termination')], max_length=16, verbose_name='outcome')),
-                ('participants', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='participants')),
-                ('summary', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='summary')),
-                ('next_review_due', models.DateField(help_text='MOU §47: at most 12 months after this review.', verbose_name='next review due')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical review',
-                'verbose_name_plural': 'historical reviews',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalPhaseOutPlan',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('summary', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='summary')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('agreed', 'Agreed by both parties')], default='draft', max_length=8, verbose_name='status')),
-                ('unhcr_agreed_on', models.DateField(blank=True, null=True, verbose_name='agreed by UNHCR on')),
-                ('iom_agreed_on', models.DateField(blank=True, null=True, verbose_name='agreed by IOM on')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('iom_agreed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unhcr_agreed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical phase-out plan',
-                'verbose_name_plural': 'historical phase-out plans',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalObligation',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='obligation or liability')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='due on')),
-                ('settled_on', models.DateField(blank=True, null=True, verbose_name='settled on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical outstanding obligation',
-                'verbose_name_plural': 'historical outstanding obligations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalLetterOfUnderstanding_categories',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('beneficiarycategory', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='beneficiaries.beneficiarycategory')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='letters_of_understanding.historicalletterofunderstanding')),
-                ('letterofunderstanding', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'HistoricalLetterOfUnderstanding_categories',
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalHandoverItem',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('owner_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='owned by')),
-                ('description', models.CharField(max_length=300, verbose_name='asset, inventory or resource')),
-                ('quantity', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantity')),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='value')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('donor', models.CharField(blank=True, max_length=200, verbose_name='donor')),
-                ('donor_restriction', models.TextField(blank=True, help_text='What the donor agreement says.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='donor restriction')),
-                ('donor_permits_handover', models.BooleanField(default=False, help_text='MOU §40: a free handover is considered only if agreements with donors so permit.', verbose_name='donor agreement permits free handover')),
-                ('status', models.CharField(choices=[('listed', 'Listed'), ('handed_over', 'Handed over'), ('retained', 'Retained by the owning agency')], default='listed', max_length=16, verbose_name='status')),
-                ('recipient_kind', models.CharField(blank=True, choices=[('continuing_agency', 'The agency with a continuing presence or related operations'), ('national_institution', 'A national institution'), ('ngo', 'A suitable NGO or other institution responsible for the beneficiaries')], max_length=24, verbose_name='recipient')),
-                ('recipient_name', models.CharField(blank=True, max_length=200, verbose_name="recipient's name")),
-                ('handed_over_on', models.DateField(blank=True, null=True, verbose_name='handed over on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical asset for handover',
-                'verbose_name_plural': 'historical assets for handover',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalFundingArrangement',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency')),
-                ('source', models.CharField(max_length=200, verbose_name='source or donor')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('joint_appeal', models.BooleanField(default=False, help_text='MOU §36: joint resource mobilisation or a UN consolidated appeal.', verbose_name='joint appeal')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical funding arrangement',
-                'verbose_name_plural': 'historical funding arrangements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalEvaluation',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name='updated at')),
-                ('kind', models.CharField(choices=[('monitoring', 'Monitoring report'), ('evaluation', 'Evaluation')], max_length=16, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('carried_out_on', models.DateField(verbose_name='date')),
-                ('carried_out_by', models.CharField(blank=True, max_length=200, verbose_name='carried out by')),
-                ('findings', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='findings')),
-                ('corrective_measures', models.TextField(blank=True, help_text='MOU §38: timely corrective measures.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='corrective measures')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical monitoring or evaluation',
-                'verbose_name_plural': 'historical monitoring and evaluations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalAmendment',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn by the proposing party')], default='proposed', max_length=16, verbose_name='status')),
-                ('base_text_version', models.PositiveIntegerField(verbose_name='amends version')),
-                ('proposed_by_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='proposed by')),
-                ('proposed_at', models.DateTimeField(blank=True, editable=False, verbose_name='proposed at')),
-                ('rationale', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='what changes and why')),
-                ('content', models.JSONField(verbose_name='proposed text')),
-                ('effective_from', models.DateField(blank=True, null=True, verbose_name='effective from')),
-                ('decided_by_agency', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='decided by')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_note', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='decision note')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='jointops.apiclient')),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'historical amendment',
-                'verbose_name_plural': 'historical amendments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical staff secondment",
+                "verbose_name_plural": "historical staff secondments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalActivity',
+            name="HistoricalSignature",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('prevention', 'Prevention and early warning (MOU §21)'), ('contingency_planning', 'Contingency planning (MOU §22)'), ('capacity_building', 'Institutional capacity-building (MOU §23)'), ('idp_cooperation', 'Cooperation on internally displaced persons (MOU §24-§25)'), ('in_country_processing', 'In-country processing for organised departure (MOU §26-§28)'), ('rejected_asylum_seekers', 'Rejected asylum-seekers (MOU §29)'), ('voluntary_repatriation', 'Voluntary repatriation of refugees (MOU §30)'), ('reintegration', 'Reintegration (MOU §31)'), ('resettlement', 'Resettlement (MOU §32-§33)'), ('information', 'Information activities (MOU §34-§35)')], max_length=32, verbose_name='kind of activity')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='responsible agency')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='description')),
-                ('indicators', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='indicators')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.letterofunderstanding')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="party"),
+                ),
+                ("signatory_name", models.CharField(max_length=200, verbose_name="signatory")),
+                ("signatory_title", models.CharField(blank=True, max_length=200, verbose_name="signatory's title")),
+                ("signed_on", models.DateField(verbose_name="signed on")),
+                (
+                    "content_hash",
+                    models.CharField(
+                        help_text="The SHA-256 of the draft exactly as signed.",
+                        max_length=64,
+                        verbose_name="hash of the text signed",
+                    ),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="voided at")),
+                ("void_reason", models.CharField(blank=True, max_length=300, verbose_name="why voided")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="recorded at")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="jointops.office",
+                        verbose_name="office",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical activity',
-                'verbose_name_plural': 'historical activities',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical signature",
+                "verbose_name_plural": "historical signatures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HandoverItem',
+            name="HistoricalReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('owner_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='owned by')),
-                ('description', models.CharField(max_length=300, verbose_name='asset, inventory or resource')),
-                ('quantity', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='quantity')),
-                ('value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='value')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('donor', models.CharField(blank=True, max_length=200, verbose_name='donor')),
-                ('donor_restriction', models.TextField(blank=True, help_text='What the donor agreement says.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='donor restriction')),
-                ('donor_permits_handover', models.BooleanField(default=False, help_text='MOU §40: a free handover is considered only if agreements with donors so permit.', verbose_name='donor agreement permits free handover')),
-                ('status', models.CharField(choices=[('listed', 'Listed'), ('handed_over', 'Handed over'), ('retained', 'Retained by the owning agency')], default='listed', max_length=16, verbose_name='status')),
-                ('recipient_kind', models.CharField(blank=True, choices=[('continuing_agency', 'The agency with a continuing presence or related operations'), ('national_institution', 'A national institution'), ('ngo', 'A suitable NGO or other institution responsible for the beneficiaries')], max_length=24, verbose_name='recipient')),
-                ('recipient_name', models.CharField(blank=True, max_length=200, verbose_name="recipient's name")),
-                ('handed_over_on', models.DateField(blank=True, null=True, verbose_name='handed over on')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handover_items', to='letters_of_understanding.letterofunderstanding')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                ("held_on", models.DateField(verbose_name="held on")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("continue", "Continue as agreed"),
+                            ("amend", "Amend the letter"),
+                            ("phase_out", "Prepare the phase-out"),
+                            ("terminate", "Consider termination"),
+                        ],
+                        max_length=16,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "participants",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="participants",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="summary"
+                    ),
+                ),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        help_text="MOU §47: at most 12 months after this review.", verbose_name="next review due"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'asset for handover',
-                'verbose_name_plural': 'assets for handover',
-                'ordering': ['pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='FundingArrangement',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency')),
-                ('source', models.CharField(max_length=200, verbose_name='source or donor')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('joint_appeal', models.BooleanField(default=False, help_text='MOU §36: joint resource mobilisation or a UN consolidated appeal.', verbose_name='joint appeal')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='funding', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'funding arrangement',
-                'verbose_name_plural': 'funding arrangements',
-                'ordering': ['position', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Evaluation',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('kind', models.CharField(choices=[('monitoring', 'Monitoring report'), ('evaluation', 'Evaluation')], max_length=16, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('carried_out_on', models.DateField(verbose_name='date')),
-                ('carried_out_by', models.CharField(blank=True, max_length=200, verbose_name='carried out by')),
-                ('findings', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='findings')),
-                ('corrective_measures', models.TextField(blank=True, help_text='MOU §38: timely corrective measures.', validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='corrective measures')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluations', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'monitoring or evaluation',
-                'verbose_name_plural': 'monitoring and evaluations',
-                'ordering': ['-carried_out_on', '-pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Amendment',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn by the proposing party')], default='proposed', max_length=16, verbose_name='status')),
-                ('base_text_version', models.PositiveIntegerField(verbose_name='amends version')),
-                ('proposed_by_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='proposed by')),
-                ('proposed_at', models.DateTimeField(auto_now_add=True, verbose_name='proposed at')),
-                ('rationale', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='what changes and why')),
-                ('content', models.JSONField(verbose_name='proposed text')),
-                ('effective_from', models.DateField(blank=True, null=True, verbose_name='effective from')),
-                ('decided_by_agency', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='decided by')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_note', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='decision note')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('proposed_by_client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jointops.apiclient')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='amendments', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'amendment',
-                'verbose_name_plural': 'amendments',
-                'ordering': ['lou', '-number'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Activity',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('prevention', 'Prevention and early warning (MOU §21)'), ('contingency_planning', 'Contingency planning (MOU §22)'), ('capacity_building', 'Institutional capacity-building (MOU §23)'), ('idp_cooperation', 'Cooperation on internally displaced persons (MOU §24-§25)'), ('in_country_processing', 'In-country processing for organised departure (MOU §26-§28)'), ('rejected_asylum_seekers', 'Rejected asylum-seekers (MOU §29)'), ('voluntary_repatriation', 'Voluntary repatriation of refugees (MOU §30)'), ('reintegration', 'Reintegration (MOU §31)'), ('resettlement', 'Resettlement (MOU §32-§33)'), ('information', 'Information activities (MOU §34-§35)')], max_length=32, verbose_name='kind of activity')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='responsible agency')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='description')),
-                ('indicators', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='indicators')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'activity',
-                'verbose_name_plural': 'activities',
-                'ordering': ['position', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='LouEvent',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Draft created'), ('signed', 'Signed'), ('entered_into_force', 'Entered into force'), ('reopened', 'Reopened as a draft'), ('abandoned', 'Abandoned'), ('amendment_proposed', 'Amendment proposed'), ('amendment_approved', 'Amendment approved'), ('amendment_rejected', 'Amendment rejected'), ('amendment_withdrawn', 'Amendment withdrawn'), ('notice_served', 'Termination notice served'), ('terminated', 'Terminated'), ('reviewed', 'Reviewed'), ('resources_flagged', 'Resources flagged as insufficient'), ('plan_agreed', 'Phase-out plan agreed by a party'), ('plan_reopened', 'Phase-out plan changed: agreement needed again'), ('phase_out_started', 'Phase-out started'), ('obligations_confirmed', 'Outstanding obligations confirmed'), ('concluded', 'Concluded')], max_length=32, verbose_name='event')),
-                ('agency', models.CharField(blank=True, choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='party')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('api_client', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jointops.apiclient')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='letters_of_understanding.letterofunderstanding')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'LoU event',
-                'verbose_name_plural': 'LoU events',
-                'ordering': ['at', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='LouVersion',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('content', models.JSONField(verbose_name='content')),
-                ('content_hash', models.CharField(max_length=64, verbose_name='content hash (SHA-256)')),
-                ('effective_from', models.DateField(verbose_name='effective from')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('amendment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resulting_version', to='letters_of_understanding.amendment')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'version of the text',
-                'verbose_name_plural': 'versions of the text',
-                'ordering': ['lou', 'number'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Obligation',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='obligation or liability')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='amount')),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use the three-letter ISO 4217 code, e.g. USD.')], verbose_name='currency')),
-                ('due_on', models.DateField(blank=True, null=True, verbose_name='due on')),
-                ('settled_on', models.DateField(blank=True, null=True, verbose_name='settled on')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='obligations', to='letters_of_understanding.letterofunderstanding')),
-            ],
-            options={
-                'verbose_name': 'outstanding obligation',
-                'verbose_name_plural': 'outstanding obligations',
-                'ordering': ['agency', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='PhaseOutPlan',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('summary', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='summary')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('agreed', 'Agreed by both parties')], default='draft', max_length=8, verbose_name='status')),
-                ('unhcr_agreed_on', models.DateField(blank=True, null=True, verbose_name='agreed by UNHCR on')),
-                ('iom_agreed_on', models.DateField(blank=True, null=True, verbose_name='agreed by IOM on')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('iom_agreed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lou', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='phase_out_plan', to='letters_of_understanding.letterofunderstanding')),
-                ('unhcr_agreed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'phase-out plan',
-                'verbose_name_plural': 'phase-out plans',
-            },
-        ),
-        migrations.CreateModel(
-            name='PhaseOutAction',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='action')),
-                ('owner_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency responsible')),
-                ('owner', models.CharField(help_text='The unit or post responsible.', max_length=200, verbose_name='owner')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='done on')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='letters_of_understanding.phaseoutplan')),
-            ],
-            options={
-                'verbose_name': 'phase-out action',
-                'verbose_name_plural': 'phase-out actions',
-                'ordering': ['due_on', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalPhaseOutAction',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('description', models.TextField(validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='action')),
-                ('owner_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='agency responsible')),
-                ('owner', models.CharField(help_text='The unit or post responsible.', max_length=200, verbose_name='owner')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='done on')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_api_client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jointops.apiclient')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='letters_of_understanding.phaseoutplan')),
-            ],
-            options={
-                'verbose_name': 'historical phase-out action',
-                'verbose_name_plural': 'historical phase-out actions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical review",
+                "verbose_name_plural": "historical reviews",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Review',
+            name="HistoricalPhaseOutPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated at')),
-                ('held_on', models.DateField(verbose_name='held on')),
-                ('outcome', models.CharField(choices=[('continue', 'Continue as agreed'), ('amend', 'Amend the letter'), ('phase_out', 'Prepare the phase-out'), ('terminate', 'Consider termination')], max_length=16, verbose_name='outcome')),
-                ('participants', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name='participants')),
-                ('summary', models.TextField(validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name='summary')),
-                ('next_review_due', models.DateField(help_text='MOU §47: at most 12 months after this review.', verbose_name='next review due')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='letters_of_understanding.letterofunderstanding')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                (
+                    "summary",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="summary"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("agreed", "Agreed by both parties")],
+                        default="draft",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("unhcr_agreed_on", models.DateField(blank=True, null=True, verbose_name="agreed by UNHCR on")),
+                ("iom_agreed_on", models.DateField(blank=True, null=True, verbose_name="agreed by IOM on")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "iom_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unhcr_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review',
-                'verbose_name_plural': 'reviews',
-                'ordering': ['-held_on', '-pk'],
+                "verbose_name": "historical phase-out plan",
+                "verbose_name_plural": "historical phase-out plans",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalObligation",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency"),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="obligation or liability",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="due on")),
+                ("settled_on", models.DateField(blank=True, null=True, verbose_name="settled on")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical outstanding obligation",
+                "verbose_name_plural": "historical outstanding obligations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalLetterOfUnderstanding_categories",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "beneficiarycategory",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="beneficiaries.beneficiarycategory",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="letters_of_understanding.historicalletterofunderstanding",
+                    ),
+                ),
+                (
+                    "letterofunderstanding",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalLetterOfUnderstanding_categories",
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalHandoverItem",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                (
+                    "owner_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="owned by"
+                    ),
+                ),
+                ("description", models.CharField(max_length=300, verbose_name="asset, inventory or resource")),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="value",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                ("donor", models.CharField(blank=True, max_length=200, verbose_name="donor")),
+                (
+                    "donor_restriction",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the donor agreement says.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="donor restriction",
+                    ),
+                ),
+                (
+                    "donor_permits_handover",
+                    models.BooleanField(
+                        default=False,
+                        help_text="MOU §40: a free handover is considered only if agreements with donors so permit.",
+                        verbose_name="donor agreement permits free handover",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("listed", "Listed"),
+                            ("handed_over", "Handed over"),
+                            ("retained", "Retained by the owning agency"),
+                        ],
+                        default="listed",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "recipient_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("continuing_agency", "The agency with a continuing presence or related operations"),
+                            ("national_institution", "A national institution"),
+                            ("ngo", "A suitable NGO or other institution responsible for the beneficiaries"),
+                        ],
+                        max_length=24,
+                        verbose_name="recipient",
+                    ),
+                ),
+                ("recipient_name", models.CharField(blank=True, max_length=200, verbose_name="recipient's name")),
+                ("handed_over_on", models.DateField(blank=True, null=True, verbose_name="handed over on")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical asset for handover",
+                "verbose_name_plural": "historical assets for handover",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalFundingArrangement",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency"),
+                ),
+                ("source", models.CharField(max_length=200, verbose_name="source or donor")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                (
+                    "joint_appeal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="MOU §36: joint resource mobilisation or a UN consolidated appeal.",
+                        verbose_name="joint appeal",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical funding arrangement",
+                "verbose_name_plural": "historical funding arrangements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalEvaluation",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="created at")),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, verbose_name="updated at"),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("monitoring", "Monitoring report"), ("evaluation", "Evaluation")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("carried_out_on", models.DateField(verbose_name="date")),
+                ("carried_out_by", models.CharField(blank=True, max_length=200, verbose_name="carried out by")),
+                (
+                    "findings",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="findings"
+                    ),
+                ),
+                (
+                    "corrective_measures",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: timely corrective measures.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="corrective measures",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical monitoring or evaluation",
+                "verbose_name_plural": "historical monitoring and evaluations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalAmendment",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn by the proposing party"),
+                        ],
+                        default="proposed",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("base_text_version", models.PositiveIntegerField(verbose_name="amends version")),
+                (
+                    "proposed_by_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="proposed by"
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField(blank=True, editable=False, verbose_name="proposed at")),
+                (
+                    "rationale",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="what changes and why",
+                    ),
+                ),
+                ("content", models.JSONField(verbose_name="proposed text")),
+                ("effective_from", models.DateField(blank=True, null=True, verbose_name="effective from")),
+                (
+                    "decided_by_agency",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        max_length=8,
+                        verbose_name="decided by",
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "decision_note",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="decision note",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical amendment",
+                "verbose_name_plural": "historical amendments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalActivity",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("prevention", "Prevention and early warning (MOU §21)"),
+                            ("contingency_planning", "Contingency planning (MOU §22)"),
+                            ("capacity_building", "Institutional capacity-building (MOU §23)"),
+                            ("idp_cooperation", "Cooperation on internally displaced persons (MOU §24-§25)"),
+                            ("in_country_processing", "In-country processing for organised departure (MOU §26-§28)"),
+                            ("rejected_asylum_seekers", "Rejected asylum-seekers (MOU §29)"),
+                            ("voluntary_repatriation", "Voluntary repatriation of refugees (MOU §30)"),
+                            ("reintegration", "Reintegration (MOU §31)"),
+                            ("resettlement", "Resettlement (MOU §32-§33)"),
+                            ("information", "Information activities (MOU §34-§35)"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind of activity",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="responsible agency"
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name="description"
+                    ),
+                ),
+                (
+                    "indicators",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="indicators",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical activity",
+                "verbose_name_plural": "historical activities",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HandoverItem",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                (
+                    "owner_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="owned by"
+                    ),
+                ),
+                ("description", models.CharField(max_length=300, verbose_name="asset, inventory or resource")),
+                (
+                    "quantity",
+                    models.PositiveIntegerField(
+                        default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name="quantity"
+                    ),
+                ),
+                (
+                    "value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="value",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                ("donor", models.CharField(blank=True, max_length=200, verbose_name="donor")),
+                (
+                    "donor_restriction",
+                    models.TextField(
+                        blank=True,
+                        help_text="What the donor agreement says.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="donor restriction",
+                    ),
+                ),
+                (
+                    "donor_permits_handover",
+                    models.BooleanField(
+                        default=False,
+                        help_text="MOU §40: a free handover is considered only if agreements with donors so permit.",
+                        verbose_name="donor agreement permits free handover",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("listed", "Listed"),
+                            ("handed_over", "Handed over"),
+                            ("retained", "Retained by the owning agency"),
+                        ],
+                        default="listed",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "recipient_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("continuing_agency", "The agency with a continuing presence or related operations"),
+                            ("national_institution", "A national institution"),
+                            ("ngo", "A suitable NGO or other institution responsible for the beneficiaries"),
+                        ],
+                        max_length=24,
+                        verbose_name="recipient",
+                    ),
+                ),
+                ("recipient_name", models.CharField(blank=True, max_length=200, verbose_name="recipient's name")),
+                ("handed_over_on", models.DateField(blank=True, null=True, verbose_name="handed over on")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handover_items",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "asset for handover",
+                "verbose_name_plural": "assets for handover",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="FundingArrangement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='party')),
-                ('signatory_name', models.CharField(max_length=200, verbose_name='signatory')),
-                ('signatory_title', models.CharField(blank=True, max_length=200, verbose_name="signatory's title")),
-                ('signed_on', models.DateField(verbose_name='signed on')),
-                ('content_hash', models.CharField(help_text='The SHA-256 of the draft exactly as signed.', max_length=64, verbose_name='hash of the text signed')),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='voided at')),
-                ('void_reason', models.CharField(blank=True, max_length=300, verbose_name='why voided')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='letters_of_understanding.letterofunderstanding')),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jointops.office', verbose_name='office')),
-                ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency"),
+                ),
+                ("source", models.CharField(max_length=200, verbose_name="source or donor")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                (
+                    "joint_appeal",
+                    models.BooleanField(
+                        default=False,
+                        help_text="MOU §36: joint resource mobilisation or a UN consolidated appeal.",
+                        verbose_name="joint appeal",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="funding",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signature',
-                'verbose_name_plural': 'signatures',
-                'ordering': ['signed_on', 'pk'],
+                "verbose_name": "funding arrangement",
+                "verbose_name_plural": "funding arrangements",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='StaffSecondment',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_agency', models.CharField(choices=[('UNHCR', 'UNHCR'), ('IOM', 'IOM')], max_length=8, verbose_name='seconded by')),
-                ('position', models.CharField(max_length=200, verbose_name='position')),
-                ('number', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='number of staff')),
-                ('start_on', models.DateField(blank=True, null=True, verbose_name='from')),
-                ('end_on', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('position_order', models.PositiveSmallIntegerField(default=0, verbose_name='position in the list')),
-                ('lou', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='secondments', to='letters_of_understanding.letterofunderstanding')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("monitoring", "Monitoring report"), ("evaluation", "Evaluation")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("carried_out_on", models.DateField(verbose_name="date")),
+                ("carried_out_by", models.CharField(blank=True, max_length=200, verbose_name="carried out by")),
+                (
+                    "findings",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="findings"
+                    ),
+                ),
+                (
+                    "corrective_measures",
+                    models.TextField(
+                        blank=True,
+                        help_text="MOU §38: timely corrective measures.",
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="corrective measures",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="evaluations",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff secondment',
-                'verbose_name_plural': 'staff secondments',
-                'ordering': ['position_order', 'pk'],
+                "verbose_name": "monitoring or evaluation",
+                "verbose_name_plural": "monitoring and evaluations",
+                "ordering": ["-carried_out_on", "-pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Amendment",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn by the proposing party"),
+                        ],
+                        default="proposed",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("base_text_version", models.PositiveIntegerField(verbose_name="amends version")),
+                (
+                    "proposed_by_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="proposed by"
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField(auto_now_add=True, verbose_name="proposed at")),
+                (
+                    "rationale",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="what changes and why",
+                    ),
+                ),
+                ("content", models.JSONField(verbose_name="proposed text")),
+                ("effective_from", models.DateField(blank=True, null=True, verbose_name="effective from")),
+                (
+                    "decided_by_agency",
+                    models.CharField(
+                        blank=True,
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")],
+                        max_length=8,
+                        verbose_name="decided by",
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "decision_note",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="decision note",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "proposed_by_client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="amendments",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "amendment",
+                "verbose_name_plural": "amendments",
+                "ordering": ["lou", "-number"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Activity",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("prevention", "Prevention and early warning (MOU §21)"),
+                            ("contingency_planning", "Contingency planning (MOU §22)"),
+                            ("capacity_building", "Institutional capacity-building (MOU §23)"),
+                            ("idp_cooperation", "Cooperation on internally displaced persons (MOU §24-§25)"),
+                            ("in_country_processing", "In-country processing for organised departure (MOU §26-§28)"),
+                            ("rejected_asylum_seekers", "Rejected asylum-seekers (MOU §29)"),
+                            ("voluntary_repatriation", "Voluntary repatriation of refugees (MOU §30)"),
+                            ("reintegration", "Reintegration (MOU §31)"),
+                            ("resettlement", "Resettlement (MOU §32-§33)"),
+                            ("information", "Information activities (MOU §34-§35)"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind of activity",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="responsible agency"
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name="description"
+                    ),
+                ),
+                (
+                    "indicators",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="indicators",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "activity",
+                "verbose_name_plural": "activities",
+                "ordering": ["position", "pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="LouEvent",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Draft created"),
+                            ("signed", "Signed"),
+                            ("entered_into_force", "Entered into force"),
+                            ("reopened", "Reopened as a draft"),
+                            ("abandoned", "Abandoned"),
+                            ("amendment_proposed", "Amendment proposed"),
+                            ("amendment_approved", "Amendment approved"),
+                            ("amendment_rejected", "Amendment rejected"),
+                            ("amendment_withdrawn", "Amendment withdrawn"),
+                            ("notice_served", "Termination notice served"),
+                            ("terminated", "Terminated"),
+                            ("reviewed", "Reviewed"),
+                            ("resources_flagged", "Resources flagged as insufficient"),
+                            ("plan_agreed", "Phase-out plan agreed by a party"),
+                            ("plan_reopened", "Phase-out plan changed: agreement needed again"),
+                            ("phase_out_started", "Phase-out started"),
+                            ("obligations_confirmed", "Outstanding obligations confirmed"),
+                            ("concluded", "Concluded"),
+                        ],
+                        max_length=32,
+                        verbose_name="event",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.CharField(
+                        blank=True, choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="party"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "LoU event",
+                "verbose_name_plural": "LoU events",
+                "ordering": ["at", "pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="LouVersion",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                ("content", models.JSONField(verbose_name="content")),
+                ("content_hash", models.CharField(max_length=64, verbose_name="content hash (SHA-256)")),
+                ("effective_from", models.DateField(verbose_name="effective from")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
+                (
+                    "amendment",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resulting_version",
+                        to="letters_of_understanding.amendment",
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "version of the text",
+                "verbose_name_plural": "versions of the text",
+                "ordering": ["lou", "number"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Obligation",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency"),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="obligation or liability",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use the three-letter ISO 4217 code, e.g. USD."
+                            )
+                        ],
+                        verbose_name="currency",
+                    ),
+                ),
+                ("due_on", models.DateField(blank=True, null=True, verbose_name="due on")),
+                ("settled_on", models.DateField(blank=True, null=True, verbose_name="settled on")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="obligations",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "outstanding obligation",
+                "verbose_name_plural": "outstanding obligations",
+                "ordering": ["agency", "pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="PhaseOutPlan",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                (
+                    "summary",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="summary"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("agreed", "Agreed by both parties")],
+                        default="draft",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("unhcr_agreed_on", models.DateField(blank=True, null=True, verbose_name="agreed by UNHCR on")),
+                ("iom_agreed_on", models.DateField(blank=True, null=True, verbose_name="agreed by IOM on")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "iom_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lou",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="phase_out_plan",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+                (
+                    "unhcr_agreed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "phase-out plan",
+                "verbose_name_plural": "phase-out plans",
+            },
+        ),
+        migrations.CreateModel(
+            name="PhaseOutAction",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name="action"
+                    ),
+                ),
+                (
+                    "owner_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency responsible"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.CharField(help_text="The unit or post responsible.", max_length=200, verbose_name="owner"),
+                ),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="done on")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="letters_of_understanding.phaseoutplan",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "phase-out action",
+                "verbose_name_plural": "phase-out actions",
+                "ordering": ["due_on", "pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalPhaseOutAction",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "description",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(4000)], verbose_name="action"
+                    ),
+                ),
+                (
+                    "owner_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="agency responsible"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.CharField(help_text="The unit or post responsible.", max_length=200, verbose_name="owner"),
+                ),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="done on")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_api_client",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jointops.apiclient",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="letters_of_understanding.phaseoutplan",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical phase-out action",
+                "verbose_name_plural": "historical phase-out actions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Review",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated at")),
+                ("held_on", models.DateField(verbose_name="held on")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("continue", "Continue as agreed"),
+                            ("amend", "Amend the letter"),
+                            ("phase_out", "Prepare the phase-out"),
+                            ("terminate", "Consider termination"),
+                        ],
+                        max_length=16,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "participants",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(4000)],
+                        verbose_name="participants",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(
+                        validators=[django.core.validators.MaxLengthValidator(20000)], verbose_name="summary"
+                    ),
+                ),
+                (
+                    "next_review_due",
+                    models.DateField(
+                        help_text="MOU §47: at most 12 months after this review.", verbose_name="next review due"
+                    ),
+                ),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "review",
+                "verbose_name_plural": "reviews",
+                "ordering": ["-held_on", "-pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Signature",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "agency",
+                    models.CharField(choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="party"),
+                ),
+                ("signatory_name", models.CharField(max_length=200, verbose_name="signatory")),
+                ("signatory_title", models.CharField(blank=True, max_length=200, verbose_name="signatory's title")),
+                ("signed_on", models.DateField(verbose_name="signed on")),
+                (
+                    "content_hash",
+                    models.CharField(
+                        help_text="The SHA-256 of the draft exactly as signed.",
+                        max_length=64,
+                        verbose_name="hash of the text signed",
+                    ),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True, verbose_name="voided at")),
+                ("void_reason", models.CharField(blank=True, max_length=300, verbose_name="why voided")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jointops.office",
+                        verbose_name="office",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "signature",
+                "verbose_name_plural": "signatures",
+                "ordering": ["signed_on", "pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="StaffSecondment",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_agency",
+                    models.CharField(
+                        choices=[("UNHCR", "UNHCR"), ("IOM", "IOM")], max_length=8, verbose_name="seconded by"
+                    ),
+                ),
+                ("position", models.CharField(max_length=200, verbose_name="position")),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="number of staff",
+                    ),
+                ),
+                ("start_on", models.DateField(blank=True, null=True, verbose_name="from")),
+                ("end_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("position_order", models.PositiveSmallIntegerField(default=0, verbose_name="position in the list")),
+                (
+                    "lou",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="secondments",
+                        to="letters_of_understanding.letterofunderstanding",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "staff secondment",
+                "verbose_name_plural": "staff secondments",
+                "ordering": ["position_order", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='letterofunderstanding',
-            index=models.Index(fields=['status', 'end_date'], name='lou_status_end_idx'),
+            model_name="letterofunderstanding",
+            index=models.Index(fields=["status", "end_date"], name="lou_status_end_idx"),
         ),
         migrations.AddIndex(
-            model_name='letterofunderstanding',
-            index=models.Index(fields=['status', 'review_due_on'], name='lou_status_review_idx'),
+            model_name="letterofunderstanding",
+            index=models.Index(fields=["status", "review_due_on"], name="lou_status_review_idx"),
         ),
         migrations.AddConstraint(
-            model_name='letterofunderstanding',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='lou_end_after_start', violation_error_message='The end date cannot be before the start date.'),
+            model_name="letterofunderstanding",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="lou_end_after_start",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoveritem',
-            constraint=models.CheckConstraint(condition=models.Q(('value__isnull', True), models.Q(('currency', ''), _negated=True), _connector='OR'), name='handover_value_has_currency', violation_error_message='Give the currency of the value.'),
+            model_name="handoveritem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__isnull", True), models.Q(("currency", ""), _negated=True), _connector="OR"),
+                name="handover_value_has_currency",
+                violation_error_message="Give the currency of the value.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoveritem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'handed_over'), _negated=True), ('donor_permits_handover', True), _connector='OR'), name='handover_only_if_donor_permits', violation_error_message='MOU §40: the donor agreement does not permit a free handover.'),
+            model_name="handoveritem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "handed_over"), _negated=True),
+                    ("donor_permits_handover", True),
+                    _connector="OR",
+                ),
+                name="handover_only_if_donor_permits",
+                violation_error_message="MOU §40: the donor agreement does not permit a free handover.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fundingarrangement',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__isnull', True), models.Q(('currency', ''), _negated=True), _connector='OR'), name='funding_amount_has_currency', violation_error_message='Give the currency of the amount.'),
+            model_name="fundingarrangement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__isnull", True), models.Q(("currency", ""), _negated=True), _connector="OR"
+                ),
+                name="funding_amount_has_currency",
+                violation_error_message="Give the currency of the amount.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='amendment',
-            constraint=models.UniqueConstraint(fields=('lou', 'number'), name='lou_amendment_number_unique'),
+            model_name="amendment",
+            constraint=models.UniqueConstraint(fields=("lou", "number"), name="lou_amendment_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='amendment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'proposed')), fields=('lou',), name='lou_one_open_amendment'),
+            model_name="amendment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "proposed")), fields=("lou",), name="lou_one_open_amendment"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='louversion',
-            constraint=models.UniqueConstraint(fields=('lou', 'number'), name='lou_version_unique'),
+            model_name="louversion",
+            constraint=models.UniqueConstraint(fields=("lou", "number"), name="lou_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='obligation',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__isnull', True), models.Q(('currency', ''), _negated=True), _connector='OR'), name='obligation_amount_has_currency', violation_error_message='Give the currency of the amount.'),
+            model_name="obligation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__isnull", True), models.Q(("currency", ""), _negated=True), _connector="OR"
+                ),
+                name="obligation_amount_has_currency",
+                violation_error_message="Give the currency of the amount.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(condition=models.Q(('voided_at__isnull', True)), fields=('lou', 'agency'), name='lou_one_signature_per_party'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("voided_at__isnull", True)),
+                fields=("lou", "agency"),
+                name="lou_one_signature_per_party",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffsecondment',
-            constraint=models.CheckConstraint(condition=models.Q(('end_on__isnull', True), ('start_on__isnull', True), ('end_on__gte', models.F('start_on')), _connector='OR'), name='secondment_end_after_start', violation_error_message='The end of the secondment cannot be before its start.'),
+            model_name="staffsecondment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_on__isnull", True),
+                    ("start_on__isnull", True),
+                    ("end_on__gte", models.F("start_on")),
+                    _connector="OR",
+                ),
+                name="secondment_end_after_start",
+                violation_error_message="The end of the secondment cannot be before its start.",
+            ),
         ),
     ]

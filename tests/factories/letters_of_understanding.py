@@ -11,6 +11,7 @@ from letters_of_understanding.choices import ActivityKind, Agency
 def draft(w, actor=None, *, complete=True, **fields):
     """A draft LoU between UNHCR-AF-KBL and IOM-AF-KBL; `complete` fills the four contents of MOU §5."""
     actor = actor or w.iom_af_staff
+    unhcr_office = fields.pop("unhcr_office", w.unhcr_af)
     today = timezone.localdate()
     values = {
         "title": "Joint return programme, Afghanistan",
@@ -24,7 +25,7 @@ def draft(w, actor=None, *, complete=True, **fields):
         values.setdefault("institutional_framework", "Joint steering committee in Kabul")
         values.setdefault("linkages", "IOM transport follows UNHCR's voluntariness interviews")
     lou = services.lou_create(
-        actor=actor, unhcr_office=fields.pop("unhcr_office", w.unhcr_af), iom_office=w.iom_af, **values
+        actor=actor, unhcr_office=unhcr_office, iom_office=w.iom_af, **values
     )
     if complete:
         services.lou_row_add(
