@@ -43,13 +43,12 @@ def _party(office) -> str:
 
 def _amendment_rows(version: LouVersion) -> list[tuple[str, str]]:
     amendment = version.amendment
-    proposer = ", ".join(filter(None, [amendment.proposed_by_agency, _person(amendment.proposed_by)]))
+    proposed_by = _person(amendment.proposed_by) or str(amendment.proposed_by_client or "")  # a partner system
+    proposer = ", ".join(filter(None, [amendment.proposed_by_agency, proposed_by]))
     approver = ", ".join(filter(None, [amendment.decided_by_agency, _person(amendment.decided_by)]))
+    numbered = {"number": amendment.number, "base": amendment.base_text_version}
     rows = [
-        (_("Amendment"), _("Amendment %(number)s to version %(base)s") % {
-            "number": amendment.number,
-            "base": amendment.base_text_version,
-        }),
+        (_("Amendment"), _("Amendment %(number)s to version %(base)s") % numbered),
         (_("Proposed by"), f"{proposer} ({_date(amendment.proposed_at)})"),
         (_("What changes and why"), amendment.rationale),
         (_("Approved by"), f"{approver} ({_date(amendment.decided_at)})"),
@@ -73,7 +72,7 @@ def lou_pdf(*, lou: LetterOfUnderstanding, version: int | None = None) -> tuple[
         kept = lou_version_get(lou=lou, number=lou.text_version)
     if kept is not None:
         kept = LouVersion.objects.select_related(
-            "amendment__proposed_by", "amendment__decided_by"
+            "amendment__proposed_by", "amendment__proposed_by_client", "amendment__decided_by"
         ).get(pk=kept.pk)
         content = kept.content
         created = kept.created_at
@@ -143,10 +142,13 @@ def lou_pdf(*, lou: LetterOfUnderstanding, version: int | None = None) -> tuple[
     )
 
     for field_name, (label, lines) in zip(text.ORDER, text.readable(content), strict=True):
-        if field_name == "title":
+        if field_name == "title":  # printed above, with the reference
             continue
-        if field_name in LIST_FIELDS:
-            doc.section(str(label), bullets=lines, paragraphs=[] if lines else ["—"])
+        lines = [line for line in lines if line.strip()]
+        if not lines:
+            doc.section(str(label), paragraphs=["—"])
+        elif field_name in LIST_FIELDS:
+            doc.section(str(label), bullets=lines)
         else:
             doc.section(str(label), paragraphs=lines)
 
@@ -167,7 +169,7 @@ def lou_pdf(*, lou: LetterOfUnderstanding, version: int | None = None) -> tuple[
             ]
             for sig in signatures
         ],
-        widths=(22, 24, 13, 41),
+        widths=(18, 20, 13, 49),
         empty=_("Not signed yet."),
     )
     if lou.status in DRAFTING:
