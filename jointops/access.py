@@ -87,6 +87,15 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
         ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
         CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
     },
+    # Pre-departure name lists (Letter): the sending IOM office and the receiving UNHCR office (restrict_by_any);
+    # IOM staff build them on demand, UNHCR staff answer them (notifications/services.py narrows each side).
+    "pre_departure_list": {
+        VIEW: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+        ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        CHANGE: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+    },
+    # The outbox of e-mails and webhooks: administrators follow deliveries and retry the failed ones.
+    "delivery": {VIEW: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
 }
 
 # resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
@@ -103,6 +112,7 @@ API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "return_agreement": ("operations", frozenset({"read", "write"})),
     "consultation": ("consultations", frozenset({"read", "write"})),
     "lou": ("letters-of-understanding", frozenset({"read", "write"})),
+    "pre_departure_list": ("pre-departure-lists", frozenset({"read", "write"})),
 }
 
 

@@ -194,6 +194,23 @@ else:
     # Longer than the hard time limit and than any ETA we use (Celery #2599, #3270, #7009).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 5, "socket_timeout": 10}
 
+# --- Notifications (the outbox, pre-departure lists, reminders) --------------------------------------
+# The address pages are reached at, for links in e-mails (no request is at hand in a Celery task).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+# Letter: IOM lists the departures scheduled within this many days ahead (and every change since the last list).
+PRE_DEPARTURE_HORIZON_DAYS = env.int("PRE_DEPARTURE_HORIZON_DAYS", default=30)
+# When the daily lists are built, local time (HH:MM); LoU reminders and digests follow the same clock.
+PRE_DEPARTURE_LIST_TIME = env.str("PRE_DEPARTURE_LIST_TIME", default="06:00")
+REMINDERS_TIME = env.str("REMINDERS_TIME", default="06:30")
+DIGEST_TIME = env.str("DIGEST_TIME", default="17:00")
+# An e-mail or webhook is tried this many times, waiting BACKOFF × 2^(n-1) seconds between tries (at most 30 min),
+# then parked as failed for an administrator to retry. A delivery left "sending" longer than STALE seconds (a worker
+# that died mid-send) is taken up again by the sweeper.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=8)
+DELIVERY_BACKOFF_SECONDS = env.int("DELIVERY_BACKOFF_SECONDS", default=30)
+DELIVERY_STALE_SECONDS = env.int("DELIVERY_STALE_SECONDS", default=300)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+
 # --- REST API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -237,6 +254,14 @@ SPECTACULAR_SETTINGS = {
         "OperationKindEnum": "returns.choices.OperationKind",
         "AgreementKindEnum": "returns.choices.AgreementKind",
         "ConsultationLinkTypeEnum": "jointops.api.consultations.LINK_TYPE_CHOICES",
+        "LouAgencyEnum": "letters_of_understanding.choices.Agency",
+        "LouStatusEnum": "letters_of_understanding.choices.LouStatus",
+        "LouActivityKindEnum": "letters_of_understanding.choices.ActivityKind",
+        "LouEvaluationKindEnum": "letters_of_understanding.choices.EvaluationKind",
+        "LouEventKindEnum": "letters_of_understanding.choices.EventKind",
+        "LouAmendmentStatusEnum": "letters_of_understanding.choices.AmendmentStatus",
+        "LouPlanStatusEnum": "letters_of_understanding.choices.PlanStatus",
+        "LouHandoverStatusEnum": "letters_of_understanding.choices.HandoverStatus",
     },
 }
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include("jointops.api_urls")),
     path("", include("beneficiaries.urls")),  # people/, households/, mandates/ (namespace "beneficiaries")
     path("returns/", include("returns.urls")),  # cases, operations, agreements (namespace "returns")
+    path("letters/", include("letters_of_understanding.urls")),  # namespace "letters_of_understanding"
+    path("notifications/", include("notifications.urls")),  # inbox, pre-departure lists, deliveries
     path("consultations/", include("jointops.consultation_urls")),  # namespace "consultations"
     path("", include("jointops.web_urls")),
 ]

@@ -209,6 +209,9 @@ ACTS: dict[str, Act] = {
 }
 
 
+AMENDMENT_DECISIONS = frozenset({"approve_amendment", "reject_amendment", "withdraw_amendment"})
+
+
 def acting_party(actor: Any, lou, roles: frozenset[Role] = STAFF) -> str | None:
     """The party (UNHCR or IOM) the actor acts for on this LoU with one of `roles`, or None.
 
@@ -254,9 +257,15 @@ def actions_for(actor: Any, lou) -> list[tuple[Act, str | None]]:
     """The acts the actor could perform on this LoU in its current status, each with the reason a rule still blocks
     it (None: allowed now). Acts of another status or role are left out."""
     result = []
+    pending = None
     for act in ACTS.values():
         if lou.status not in act.statuses:
             continue
+        if act.name in AMENDMENT_DECISIONS:  # offered only while an amendment awaits a decision
+            if pending is None:
+                pending = lou.amendments.filter(status=AmendmentStatus.PROPOSED).exists()
+            if not pending:
+                continue
         agency = acting_party(actor, lou, act.roles)
         if agency is None:
             continue

@@ -63,7 +63,7 @@ def lou_version_get(*, lou: LetterOfUnderstanding, number: Any) -> LouVersion:
 
 
 def lou_versions_compare(*, lou: LetterOfUnderstanding, left: Any, right: Any) -> dict[str, Any]:
-    """Two versions of the text side by side (MOU §46: every version kept). `right` may be "current" on a draft."""
+    """Two versions of the text side by side (MOU §46: every version kept); an unknown number answers 404."""
     a = lou_version_get(lou=lou, number=left)
     b = lou_version_get(lou=lou, number=right)
     return {"left": a, "right": b, "rows": text.compare(a.content, b.content)}

@@ -596,5 +596,11 @@ def test_actions_offered_follow_status_party_and_role(world):
     assert offered["sign"] and "already signed" in offered["sign"]  # shown with the reason it is blocked
     assert offered["reopen"] is None
     lou = services.lou_sign(actor=world.unhcr_af_manager, lou=lou, signatory_name="Rep")
-    assert "approve_amendment" in names(world.unhcr_af_manager)
-    assert dict((a.name, r) for a, r in lifecycle.actions_for(world.unhcr_af_manager, lou))["approve_amendment"]
+    assert not names(world.unhcr_af_manager) & lifecycle.AMENDMENT_DECISIONS  # nothing awaits a decision
+    proposal = {**content.content_of(lou), "region": "x"}
+    services.amendment_propose(actor=world.iom_af_staff, lou=lou, content=proposal, rationale="r")
+    unhcr = dict((a.name, r) for a, r in lifecycle.actions_for(world.unhcr_af_manager, lou))
+    assert unhcr["approve_amendment"] is None and unhcr["reject_amendment"] is None
+    assert "proposing party" in unhcr["withdraw_amendment"]
+    iom = dict((a.name, r) for a, r in lifecycle.actions_for(world.iom_af_manager, lou))
+    assert "§46" in iom["approve_amendment"] and iom["withdraw_amendment"] is None
