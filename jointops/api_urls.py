@@ -19,6 +19,7 @@ APP_API_MODULES = [
     "returns.api.urls",
     "jointops.api.consultations",
     "letters_of_understanding.api.urls",
+    "notifications.api.urls",
 ]
 
 router = DefaultRouter()

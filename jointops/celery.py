@@ -19,7 +19,7 @@ from django.conf import settings  # noqa: E402 - after DJANGO_SETTINGS_MODULE is
 def daily_at(name: str) -> crontab:
     """A crontab for the "HH:MM" (local time) in setting `name` (PRE_DEPARTURE_LIST_TIME, REMINDERS_TIME...)."""
     value = getattr(settings, name)
-    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value)
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value) if isinstance(value, str) else None
     if match is None:
         raise ImproperlyConfigured(f"{name} must be a time of day as HH:MM (24-hour clock), not {value!r}.")
     return crontab(hour=int(match.group(1)), minute=int(match.group(2)))

@@ -10,7 +10,7 @@ class NotificationsConfig(AppConfig):
         # The returns app asks two questions the notifications app answers (returns never imports notifications):
         # has this departure reached UNHCR on a pre-departure list (Letter) — embarkation waits for it — and who
         # hears of a repatriation operation UNHCR records (MOU §31).
-        from notifications import listing, reminders
+        from notifications import checks, listing, reminders  # noqa: F401 - checks registers the system check
         from returns import flow
         from returns import services as returns_services
 

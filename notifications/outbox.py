@@ -42,14 +42,21 @@ def dispatch_on_commit(deliveries: Iterable[Delivery]) -> None:
 
 
 def dispatch(ids: list[int]) -> None:
-    """Hand deliveries to Celery. A broker that is down loses nothing: the sweeper retries the rows."""
+    """Hand deliveries to Celery. A broker that is down loses nothing: the sweeper retries the rows. Each publish is
+    retried already (CELERY_TASK_PUBLISH_RETRY_POLICY), so after one failure the rest are left to the sweeper too:
+    a web request does not wait for the broker once per delivery."""
     from notifications.tasks import deliver_task
 
-    for pk in ids:
+    for index, pk in enumerate(ids):
         try:
             deliver_task.delay(pk)
-        except Exception:  # the broker is out of reach; the delivery row is still pending
-            logger.warning("delivery %s not dispatched (broker unavailable); the sweeper will retry", pk)
+        except Exception:  # the broker is out of reach; the delivery rows are still pending
+            logger.warning(
+                "%d deliveries not dispatched (broker unavailable), from delivery %s; the sweeper will retry",
+                len(ids) - index,
+                pk,
+            )
+            return
 
 
 def notify(

@@ -37,13 +37,15 @@ def _client(actor: Any):
 def pre_departure_lists_build(
     *, actor: Any, trigger: str = Trigger.SCHEDULE, iom_office: Office | None = None
 ) -> list[PreDepartureList]:
-    """Build now (the daily beat, or on demand by IOM staff for their office: its list goes to its counterpart)."""
-    if actor is not None:
-        if iom_office is None:
-            raise ValidationFailed(_("Choose the IOM office whose list to build."), field="office")
+    """Build now: the daily beat (every office), or on demand for one IOM office. A field office without a
+    counterpart of its own is covered by the office above it that has one: that office's list is built."""
+    if actor is not None and iom_office is None:
+        raise ValidationFailed(_("Choose the IOM office whose list to build."), field="office")
+    if iom_office is not None:
         if iom_office.organisation.code != IOM:
             raise ValidationFailed(_("Pre-departure lists are sent by IOM offices (Letter)."), field="office")
-        access.require(actor, access.ADD, "pre_departure_list", office=iom_office)
+        if actor is not None:
+            access.require(actor, access.ADD, "pre_departure_list", office=iom_office)
         sender = listing.sending_offices().get(iom_office.pk)
         if sender is None:
             raise Conflict(
@@ -154,7 +156,11 @@ def digests_queue() -> int:
     queued = []
     pending = (
         Notification.objects.select_for_update()
-        .filter(emailed_at__isnull=True, recipient__notification_settings__email_preference=EmailPreference.DIGEST)
+        .filter(
+            emailed_at__isnull=True,
+            read_at__isnull=True,  # what was read in the app needs no e-mail
+            recipient__notification_settings__email_preference=EmailPreference.DIGEST,
+        )
         .exclude(recipient__email="")
         .select_related("recipient")
     )

@@ -2,16 +2,21 @@
 
 from celery import shared_task
 
-from jointops.models import Office
-from notifications import delivery, reminders, services
+from notifications import delivery, listing, reminders, services
 from notifications.choices import Trigger
 
 
 @shared_task(acks_late=True)
 def pre_departure_lists_build_task(office_id: int | None = None) -> list[int]:
-    """Daily (PRE_DEPARTURE_LIST_TIME), or for one office on demand."""
-    office = Office.objects.get(pk=office_id) if office_id else None
-    built = services.listing.build_lists(actor=None, trigger=Trigger.SCHEDULE, iom_office=office)
+    """Daily (PRE_DEPARTURE_LIST_TIME), or for one IOM office on demand: a field office without a counterpart of
+    its own is covered by the office above it that has one (as when its staff build in the browser)."""
+    office = None
+    if office_id is not None:
+        sender = listing.sending_offices().get(office_id)
+        if sender is None:  # not an IOM office with a counterpart above it (or deleted since): nothing to send
+            return []
+        office = sender[0]
+    built = services.pre_departure_lists_build(actor=None, trigger=Trigger.SCHEDULE, iom_office=office)
     return [pdl.pk for pdl in built]
 
 

@@ -179,7 +179,7 @@ def test_a_voluntariness_concern_reaches_the_iom_case_owner_at_once(world):
     notice = Notification.objects.get(kind=NoticeKind.VOLUNTARINESS_CONCERN)
     assert notice.recipient == world.iom_af_staff and case.reference in notice.title
     assert entry.given_name not in notice.title  # the owner knows the case; no names travel
-    assert any(case.reference in m.subject for m in mail.outbox)  # sent at once (eager Celery in tests)
+    assert any(case.reference in m.subject for m in mail.outbox)  # sent at once: no digest wait
     with pytest.raises(PermissionRefused):
         services.entry_record_concern(actor=world.iom_af_manager, entry=entry, concern="x")
 

@@ -73,3 +73,13 @@ def test_email_preference(world):
     assert exc.value.field == "email_preference"
     row = services.notification_settings_set(user=world.unhcr_af_staff, email_preference=EmailPreference.DIGEST)
     assert row.email_preference == EmailPreference.DIGEST
+
+
+def test_the_sweeper_never_takes_back_a_send_still_running(settings):
+    from notifications.checks import delivery_timing_check
+
+    assert delivery_timing_check(None) == []
+    settings.DELIVERY_STALE_SECONDS = 30
+    settings.WEBHOOK_TIMEOUT_SECONDS = 10
+    [error] = delivery_timing_check(None)
+    assert error.id == "notifications.E001" and "DELIVERY_STALE_SECONDS" in error.msg
