@@ -22,6 +22,7 @@ def pre_departure_list_qs_for(*, principal: Any, action: str = access.VIEW) -> Q
             late_count=Count("entries", filter=Q(entries__is_late=True), distinct=True),
         )
         .prefetch_related(Prefetch("entries", entries))
+        .order_by("-created_at", "-pk")  # the counts drop the model's default ordering
     )
 
 

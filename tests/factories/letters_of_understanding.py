@@ -24,9 +24,7 @@ def draft(w, actor=None, *, complete=True, **fields):
     if complete:
         values.setdefault("institutional_framework", "Joint steering committee in Kabul")
         values.setdefault("linkages", "IOM transport follows UNHCR's voluntariness interviews")
-    lou = services.lou_create(
-        actor=actor, unhcr_office=unhcr_office, iom_office=w.iom_af, **values
-    )
+    lou = services.lou_create(actor=actor, unhcr_office=unhcr_office, iom_office=w.iom_af, **values)
     if complete:
         services.lou_row_add(
             actor=actor,
