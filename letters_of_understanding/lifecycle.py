@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jointops import access
 from jointops.choices import Role
-from jointops.exceptions import TransitionNotAllowed
+from jointops.exceptions import PermissionRefused, TransitionNotAllowed
 from letters_of_understanding.choices import (
     DRAFTING,
     OPERATIVE,
@@ -234,8 +234,6 @@ def acting_party(actor: Any, lou, roles: frozenset[Role] = STAFF) -> str | None:
 
 def check(act_name: str, actor: Any, lou) -> str:
     """Raise unless `actor` may perform the act now; return the party it acts for."""
-    from jointops.exceptions import PermissionRefused
-
     act = ACTS[act_name]
     agency = acting_party(actor, lou, act.roles)
     if agency is None:

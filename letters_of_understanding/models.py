@@ -153,9 +153,6 @@ class LetterOfUnderstanding(TimeStampedModel):
     def party_office(self, agency: str) -> Office:
         return self.unhcr_office if agency == Agency.UNHCR else self.iom_office
 
-    def party_office_id(self, agency: str) -> int:
-        return self.unhcr_office_id if agency == Agency.UNHCR else self.iom_office_id
-
 
 class Activity(models.Model):
     """An agreed activity of one agency under the LoU (MOU §5), typed by the MOU's section IV."""

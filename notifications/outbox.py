@@ -72,12 +72,16 @@ def notify(
     """Inbox items for `users`, and an e-mail to each who chose instant e-mails (`at_once`: also to those who chose
     the daily digest — a voluntariness concern cannot wait a day)."""
     notices, deliveries = [], []
-    for user in {u.pk: u for u in users if u.is_active}.values():
+    recipients = {u.pk: u for u in users if u.is_active}
+    preferences = dict(
+        NotificationSettings.objects.filter(user_id__in=recipients).values_list("user_id", "email_preference")
+    )  # one query for all recipients
+    for user in recipients.values():
         notice = Notification.objects.create(
             recipient=user, kind=kind, title=title[:300], body=body, url=url, pre_departure_list=pre_departure_list
         )
         notices.append(notice)
-        preference = email_preference(user)
+        preference = preferences.get(user.pk, EmailPreference.INSTANT)
         wants_now = preference == EmailPreference.INSTANT or (at_once and preference == EmailPreference.DIGEST)
         if user.email and wants_now:
             deliveries.append(new_delivery(channel=Channel.EMAIL, notification=notice, recipients=user.email))

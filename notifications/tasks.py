@@ -2,21 +2,25 @@
 
 from celery import shared_task
 
-from notifications import delivery, listing, reminders, services
+from jointops.exceptions import DomainError
+from jointops.models import Office
+from notifications import delivery, reminders, services
 from notifications.choices import Trigger
 
 
 @shared_task(acks_late=True)
 def pre_departure_lists_build_task(office_id: int | None = None) -> list[int]:
     """Daily (PRE_DEPARTURE_LIST_TIME), or for one IOM office on demand: a field office without a counterpart of
-    its own is covered by the office above it that has one (as when its staff build in the browser)."""
+    its own is covered by the office above it that has one (the service maps it, as for staff in the browser)."""
     office = None
     if office_id is not None:
-        sender = listing.sending_offices().get(office_id)
-        if sender is None:  # not an IOM office with a counterpart above it (or deleted since): nothing to send
+        office = Office.objects.select_related("organisation").filter(pk=office_id).first()
+        if office is None:  # deleted since: nothing to send
             return []
-        office = sender[0]
-    built = services.pre_departure_lists_build(actor=None, trigger=Trigger.SCHEDULE, iom_office=office)
+    try:
+        built = services.pre_departure_lists_build(actor=None, trigger=Trigger.SCHEDULE, iom_office=office)
+    except DomainError:  # not an IOM office, or no counterpart above it: nothing to send
+        return []
     return [pdl.pk for pdl in built]
 
 
