@@ -8,6 +8,7 @@ from django_countries import countries
 from beneficiaries import matching
 from beneficiaries.choices import CategoryCode
 from beneficiaries.models import Beneficiary, Household
+from jointops.filters import OrganisationCodeFilter
 
 
 class BeneficiaryFilterSet(django_filters.FilterSet):
@@ -16,7 +17,16 @@ class BeneficiaryFilterSet(django_filters.FilterSet):
         field_name="category__code", choices=CategoryCode.choices, label=_("Category")
     )
     nationality = django_filters.ChoiceFilter(choices=countries, label=_("Nationality"))
+    country_of_residence = django_filters.ChoiceFilter(choices=countries, label=_("Country of residence or asylum"))
     office = django_filters.CharFilter(field_name="office__code", label=_("Office code"), max_length=32)
+    # The registering office's organisation and country: the dashboards' filters (issue 7), so that a figure's link
+    # lists exactly the people it counts (a record shared by the other agency belongs to that agency's office).
+    organisation = OrganisationCodeFilter(
+        field_name="office__organisation", label=_("Organisation of the office (code)")
+    )
+    office_country = django_filters.ChoiceFilter(
+        field_name="office__country", choices=countries, label=_("Country of the office")
+    )
     of_concern_to_unhcr = django_filters.BooleanFilter(label=_("Person of concern to UNHCR"))
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Updated since")
@@ -25,7 +35,17 @@ class BeneficiaryFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Beneficiary
-        fields = ["q", "category", "nationality", "office", "of_concern_to_unhcr", "updated_since"]
+        fields = [
+            "q",
+            "category",
+            "nationality",
+            "country_of_residence",
+            "office",
+            "organisation",
+            "office_country",
+            "of_concern_to_unhcr",
+            "updated_since",
+        ]
 
     def search(self, queryset, name, value):
         """Every word must match a name in any spelling (folded or by consonant skeleton) or a reference."""

@@ -194,7 +194,14 @@ class BeneficiaryListView(FilteredListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
-            filter_fields=[form[name] for name in ("q", "category", "nationality", "office", "of_concern_to_unhcr")],
+            filter_fields=[
+                form[name]
+                for name in ("q", "category", "nationality", "office", "of_concern_to_unhcr")
+                # The dashboards' filters (issue 7): shown when a figure's link sets them.
+                + tuple(
+                    n for n in ("country_of_residence", "organisation", "office_country") if self.request.GET.get(n)
+                )
+            ],
             can_add=access.can(user, access.ADD, "beneficiary"),
             can_export=access.can(user, "export", "beneficiary"),
             can_merge=access.can(user, access.CHANGE, "beneficiary"),

@@ -1,11 +1,39 @@
 """FilterSets of the shared records: the one filter for the list pages, the API and the selectors."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from jointops.choices import OfficeLevel, Role
-from jointops.models import AccessLog, ApiClient, Consultation, ConsultationSubject, Office, User
+from jointops.models import AccessLog, ApiClient, Consultation, ConsultationSubject, Office, Organisation, User
+
+
+class OrganisationCodeField(forms.CharField):
+    """An organisation's code (any case), cleaned to the Organisation; an unknown code is refused, naming it. Reads
+    the database only when a code is given (a select of every organisation would cost each list page a query)."""
+
+    default_error_messages = {"unknown": _("No organisation has the code %(code)s.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        code = super().clean(value)
+        if not code:
+            return None
+        organisation = Organisation.objects.filter(code__iexact=code).first()
+        if organisation is None:
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"code": code})
+        return organisation
+
+
+class OrganisationCodeFilter(django_filters.CharFilter):
+    """Records whose `field_name` (a foreign key to Organisation) is the organisation with the code given."""
+
+    field_class = OrganisationCodeField
 
 
 class OfficeFilterSet(django_filters.FilterSet):
@@ -75,6 +103,10 @@ class ConsultationFilterSet(django_filters.FilterSet):
 
     subject_kind = django_filters.ChoiceFilter(choices=ConsultationSubject.choices, label=_("Subject"))
     office = django_filters.CharFilter(field_name="offices__code", label=_("Office code"), max_length=32, distinct=True)
+    # The dashboards' country filter (issue 7): consultations with an office of the country taking part.
+    office_country = django_filters.ChoiceFilter(
+        field_name="offices__country", choices=countries, label=_("Country of an office taking part"), distinct=True
+    )
     held_from = django_filters.DateFilter(field_name="held_on", lookup_expr="gte", label=_("Held from"))
     held_until = django_filters.DateFilter(field_name="held_on", lookup_expr="lte", label=_("Held until"))
     case = django_filters.NumberFilter(
@@ -89,7 +121,16 @@ class ConsultationFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Consultation
-        fields = ["subject_kind", "office", "held_from", "held_until", "case", "operation", "updated_since"]
+        fields = [
+            "subject_kind",
+            "office",
+            "office_country",
+            "held_from",
+            "held_until",
+            "case",
+            "operation",
+            "updated_since",
+        ]
 
     def _linked(self, queryset, model: str, value):
         from django.contrib.contenttypes.models import ContentType

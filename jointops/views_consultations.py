@@ -131,7 +131,12 @@ class ConsultationListView(FilteredListView):
         for name in ("held_from", "held_until"):
             form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         context.update(
-            filter_fields=[form[name] for name in ("subject_kind", "office", "held_from", "held_until")],
+            filter_fields=[
+                form[name]
+                for name in ("subject_kind", "office", "held_from", "held_until")
+                # The dashboards' filter (issue 7): shown when a figure's link sets it.
+                + (("office_country",) if self.request.GET.get("office_country") else ())
+            ],
             can_add=access.can(self.request.user, access.ADD, "consultation"),
         )
         return context

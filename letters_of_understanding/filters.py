@@ -26,11 +26,15 @@ class LetterOfUnderstandingFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=LouStatus.choices, label=_("Status"))
     country = django_filters.ChoiceFilter(choices=countries, method="filter_country", label=_("Country"))
     office = django_filters.CharFilter(method="filter_office", label=_("Party office code"), max_length=32)
+    # The dashboards' country filter (issue 7): letters with a party office in the country.
+    office_country = django_filters.ChoiceFilter(
+        choices=countries, method="filter_office_country", label=_("Country of a party office")
+    )
     attention = django_filters.ChoiceFilter(choices=ATTENTION_CHOICES, method="filter_attention", label=_("Needs"))
 
     class Meta:
         model = LetterOfUnderstanding
-        fields = ["q", "status", "country", "office", "attention"]
+        fields = ["q", "status", "country", "office", "office_country", "attention"]
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value))
@@ -40,6 +44,9 @@ class LetterOfUnderstandingFilterSet(django_filters.FilterSet):
 
     def filter_office(self, queryset, name, value):
         return queryset.filter(Q(unhcr_office__code=value.upper()) | Q(iom_office__code=value.upper()))
+
+    def filter_office_country(self, queryset, name, value: str):
+        return queryset.filter(Q(unhcr_office__country=value) | Q(iom_office__country=value))
 
     def filter_attention(self, queryset, name, value):
         return {

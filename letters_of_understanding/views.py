@@ -272,7 +272,12 @@ class LouListView(FilteredListView):
         )
         form.fields["office"].label = _("Party office")
         context.update(
-            filter_fields=[form[name] for name in ("q", "status", "country", "office", "attention")],
+            filter_fields=[
+                form[name]
+                for name in ("q", "status", "country", "office", "attention")
+                # The dashboards' filter (issue 7): shown when a figure's link sets it.
+                + (("office_country",) if self.request.GET.get("office_country") else ())
+            ],
             can_add=access.can(user, access.ADD, "lou"),
         )
         return context

@@ -222,7 +222,12 @@ class ListIndexView(FilteredListView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         form = context["filter_form"]
-        form.fields.pop("built_since", None)  # the page filters by office and acknowledgement; the API by date too
+        # The page filters by office, acknowledgement and lateness; the API by date too (a dashboard's link may set
+        # the dates and the country of the offices: they apply, the country shows).
+        form.fields.pop("built_since", None)
+        form.fields.pop("built_before", None)
+        if not self.request.GET.get("office_country"):
+            form.fields.pop("office_country", None)
         ids = access.office_ids(user, RESOURCE, access.VIEW)
         offices = jointops_selectors.office_qs_for(principal=user)
         if ids is not access.EVERYTHING:

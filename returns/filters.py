@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from jointops.filters import OrganisationCodeFilter
 from returns.choices import AgreementKind, OperationKind, OperationStatus, ReturnKind, Stage
 from returns.models import RepatriationOperation, ReturnAgreement, ReturnCase
 
@@ -37,6 +38,14 @@ class ReturnCaseFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=ReturnKind.choices, label=_("Kind of return"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("Stage"))
     office = django_filters.CharFilter(field_name="lead_office__code", label=_("Lead office code"), max_length=32)
+    # The lead office's organisation and country: the dashboards' filters (issue 7), so that a figure's link lists
+    # exactly the cases it counts.
+    organisation = OrganisationCodeFilter(
+        field_name="lead_office__organisation", label=_("Organisation of the lead office (code)")
+    )
+    office_country = django_filters.ChoiceFilter(
+        field_name="lead_office__country", choices=countries, label=_("Country of the lead office")
+    )
     country_of_return = django_filters.ChoiceFilter(choices=countries, label=_("Country of return"))
     departure_from = django_filters.DateFilter(
         field_name="expected_departure_date",
@@ -70,6 +79,8 @@ class ReturnCaseFilterSet(django_filters.FilterSet):
             "kind",
             "stage",
             "office",
+            "organisation",
+            "office_country",
             "country_of_return",
             "departure_from",
             "departure_until",

@@ -187,6 +187,8 @@ class CaseListView(FilteredListView):
             filter_fields=[
                 form[name]
                 for name in ("q", "kind", "stage", "office", "departure_from", "departure_until", "emergency")
+                # The dashboards' filters (issue 7): shown when a figure's link sets them.
+                + tuple(n for n in ("organisation", "office_country") if self.request.GET.get(n))
             ],
             can_add=access.can(user, access.ADD, "return_case"),
         )

@@ -411,6 +411,25 @@ def test_beneficiary_list_filters_category_nationality_office_flag_and_search(wo
     assert _listed(client, q="AFG-777") == [mohammad.pk]  # a reference number
 
 
+def test_beneficiary_list_filters_residence_and_the_registering_office_organisation_and_country(world):
+    """The dashboards' filters (issue 7): a record shared by the other agency belongs to the office that registered
+    it, in that office's organisation and country."""
+    kabul = person(world.iom_af, actor=world.iom_af_staff, country_of_residence="PK")
+    berlin = person(world.iom_de, actor=world.iom_de_staff, country_of_residence="DE")
+    shared = person(
+        world.unhcr_af, actor=world.unhcr_af_staff, sharing_basis="consent", consent_date=dt.date(2025, 1, 10)
+    )
+    services.beneficiary_share(actor=world.unhcr_af_staff, beneficiary=shared, office=world.iom_af)
+    client = _client(world.iom_hq_focal)
+    assert set(_listed(client)) == {kabul.pk, berlin.pk, shared.pk}
+    assert set(_listed(client, organisation="IOM")) == set(_listed(client, organisation="iom")) == {kabul.pk, berlin.pk}
+    assert _listed(client, organisation="UNHCR") == [shared.pk]
+    assert set(_listed(client, office_country="AF")) == {kabul.pk, shared.pk}
+    assert _listed(client, organisation="IOM", office_country="AF") == [kabul.pk]
+    assert _listed(client, country_of_residence="PK") == [kabul.pk]
+    assert _listed(client, office_country="SY") == []
+
+
 def test_beneficiary_list_updated_since_returns_only_rows_changed_since(world):
     old, recent = person(world.iom_af, actor=world.iom_af_staff), person(world.iom_af, actor=world.iom_af_staff)
     long_ago = timezone.now() - dt.timedelta(days=10)
@@ -433,6 +452,10 @@ def test_beneficiary_list_updated_since_returns_only_rows_changed_since(world):
         ({"q": "x" * 101}, "q"),
         ({"page_size": "many"}, "page_size"),
         ({"nationality": "XX"}, "nationality"),
+        ({"country_of_residence": "Germany"}, "country_of_residence"),
+        ({"organisation": "WHO"}, "organisation"),
+        ({"organisation": "I\x00M"}, "organisation"),
+        ({"office_country": "XX"}, "office_country"),
     ],
 )
 def test_beneficiary_list_bad_filter_answers_400_naming_it_and_logs_nothing(world, params, field):

@@ -295,6 +295,25 @@ def test_list_filters_by_category_flag_and_office(people, client):
     assert "Some filters are not valid" in response.content.decode()
 
 
+def test_list_shows_the_dashboards_filters_when_a_link_sets_them_and_names_a_bad_one(people, client):
+    client.force_login(people.iom_af_staff)
+    url = reverse("beneficiaries:beneficiary_list")
+
+    def shown(response) -> list[str]:
+        return [field.name for field in response.context["filter_fields"]]
+
+    everyone = client.get(url)
+    assert "organisation" not in shown(everyone) and people.unhcr_shared.person in everyone.context["object_list"]
+    response = client.get(url, {"organisation": "IOM", "office_country": "AF"})
+    assert shown(response)[-2:] == ["organisation", "office_country"]
+    listed = set(response.context["object_list"])
+    assert people.iom_own.person in listed and people.unhcr_shared.person not in listed  # UNHCR's record
+    assert response.context["paginator"].count == 4  # the two heads of household and their children at IOM-AF-KBL
+    response = client.get(url, {"organisation": "WHO"})
+    assert list(response.context["object_list"]) == [] and "organisation" in shown(response)
+    assert "No organisation has the code WHO." in response.content.decode()
+
+
 def test_list_htmx_request_answers_results_and_updates_on_change(people, client):
     client.force_login(people.iom_af_staff)
     response = client.get(reverse("beneficiaries:beneficiary_list"), {"q": "Given"}, HTTP_HX_REQUEST="true")

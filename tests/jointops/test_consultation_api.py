@@ -123,6 +123,7 @@ def test_consultation_linked_to_a_case_the_caller_cannot_see_answers_400_and_wri
         ({"held_on": "2025-02-30"}, "held_on"),
         ({"held_on": "2999-01-01"}, "held_on"),
         ({"subject_kind": "gossip"}, "subject_kind"),
+        ({"office_country": "XX"}, "office_country"),
         ({"subject": "x" * 201}, "subject"),
         ({"subject": "a\x00b"}, "subject"),
         ({"participants": ""}, "participants"),
@@ -190,6 +191,7 @@ def test_consultation_list_filters_and_updated_since_return_only_matching(world)
     assert _ids(hq.get(URL)) == {linked.pk, plain.pk, kabul.pk}
     assert _ids(_client(world.unhcr_de_staff).get(URL)) == {linked.pk, plain.pk}
     assert _ids(hq.get(URL, {"office": "IOM-AF-KBL"})) == {kabul.pk}
+    assert _ids(hq.get(URL, {"office_country": "DE"})) == {linked.pk, plain.pk}  # the dashboards' country
     assert _ids(hq.get(URL, {"case": c.pk})) == {linked.pk}
     assert _ids(hq.get(URL, {"operation": c.pk})) == set()
     past = timezone.now() - dt.timedelta(hours=1)

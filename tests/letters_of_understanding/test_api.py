@@ -1067,6 +1067,10 @@ def test_lou_list_filters_status_country_office_and_attention(world):
     assert ids(q="kabul") == [active.pk]
     assert ids(attention="review_overdue") == []
     assert _client(world.iom_af_staff).get(URL).json()["results"][0]["id"] == active.pk  # the German one is hidden
+    # The dashboards' country (issue 7): a party office in the country, whatever countries the letter names.
+    assert ids(office_country="DE") == [german.pk]
+    assert ids(office_country="AF") == [active.pk, drafted.pk]
+    assert ids(office_country="SY") == []
 
 
 @pytest.mark.parametrize(
@@ -1074,6 +1078,7 @@ def test_lou_list_filters_status_country_office_and_attention(world):
     [
         ({"status": "finished"}, "status"),
         ({"country": "XX"}, "country"),
+        ({"office_country": "Germany"}, "office_country"),
         ({"attention": "everything"}, "attention"),
         ({"office": "x\x00"}, "office"),
         ({"page_size": "many"}, "page_size"),

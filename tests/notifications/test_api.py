@@ -275,9 +275,34 @@ def test_list_filters_office_either_side_acknowledged_and_built_since(world):
     assert ids(office="IOM-AF-KBL", acknowledged="false") == [second.pk]
 
 
+def test_list_filters_late_built_before_and_country_as_the_dashboards_link(world):
+    on_time = _built(world)  # 10 days ahead, lead time 7
+    cutoff = timezone.now()
+    scheduled(world.iom_de, world.iom_de_staff, days=3)
+    [late] = services.pre_departure_lists_build(actor=None)  # Kabul has nothing new to tell
+    client = _client(world.unhcr_hq_focal)
+
+    def ids(**params) -> list[int]:
+        response = client.get(URL, params)
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    assert ids() == [late.pk, on_time.pk]
+    assert ids(late="true") == [late.pk]
+    assert ids(late="false") == [on_time.pk]
+    assert ids(built_before=cutoff.isoformat()) == [on_time.pk]
+    assert ids(built_since=cutoff.isoformat(), built_before=timezone.now().isoformat()) == [late.pk]
+    assert ids(office_country="DE") == [late.pk]
+    assert ids(office_country="AF", late="true") == []
+    assert ids(acknowledged="false", late="true") == [late.pk]  # the values the dashboards' links send
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
+        ({"late": "yes"}, "late"),
+        ({"built_before": "tomorrow"}, "built_before"),
+        ({"office_country": "XX"}, "office_country"),
         ({"acknowledged": "perhaps"}, "acknowledged"),
         ({"built_since": "yesterday"}, "built_since"),
         ({"office": "X" * 33}, "office"),

@@ -322,6 +322,27 @@ def test_index_filters_by_office_and_acknowledgement_and_bad_values_answer_a_mes
     assert client.get(url, {"page": "9"}).status_code == 404  # Django's answer to a page past the end
 
 
+def test_index_filters_lists_with_a_late_departure_and_hides_the_dates(scene):
+    world = scene.world
+    scheduled(world.iom_de, world.iom_de_staff, days=20)
+    [on_time] = _build()
+    client = _client(world.iom_hq_focal)
+    url = reverse("notifications:list_index")
+    response = client.get(url, {"late": "true"})
+    assert [p.pk for p in response.context["object_list"]] == [scene.announced.pk]  # 3 days ahead, lead time 7
+    assert {p.pk for p in client.get(url, {"late": "false"}).context["object_list"]} == {
+        on_time.pk,
+        scene.embarked.pk,
+    }
+    fields = set(response.context["filter_form"].fields)
+    assert "late" in fields and not fields & {"built_since", "built_before", "office_country"}
+    response = client.get(url, {"office_country": "DE", "built_before": timezone.now().isoformat()})
+    assert [p.pk for p in response.context["object_list"]] == [on_time.pk]
+    assert "office_country" in response.context["filter_form"].fields  # set by a dashboard's link: shown
+    response = client.get(url, {"late": "sometimes"})
+    assert list(response.context["object_list"]) == [] and response.context["filter_form"].errors["late"]
+
+
 def test_index_shows_late_counts_and_no_names(scene):
     html = _client(scene.world.unhcr_af_staff).get(reverse("notifications:list_index")).content.decode()
     assert scene.announced.reference in html and scene.embarked.reference in html

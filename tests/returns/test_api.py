@@ -713,6 +713,20 @@ def test_return_case_list_filters_kind_stage_office_and_departure_range(world):
     assert _ids(client.get(URL, {"departure_from": _in_days(30)})) == {b.pk}
 
 
+def test_return_case_list_filters_the_lead_office_organisation_and_country(world):
+    # The dashboards' filters (issue 7).
+    kabul = case(world.iom_af, world.iom_af_staff)
+    berlin = case(world.iom_de, world.iom_de_staff)
+    repatriation = case(world.unhcr_af, world.unhcr_af_staff, kind=ReturnKind.VOLUNTARY_REPATRIATION)
+    client = _client(world.iom_hq_focal)
+    assert _ids(client.get(URL)) == {kabul.pk, berlin.pk}  # IOM's cases only
+    assert _ids(client.get(URL, {"organisation": "IOM", "office_country": "DE"})) == {berlin.pk}
+    assert _ids(client.get(URL, {"organisation": "UNHCR"})) == set()
+    client = _client(world.unhcr_hq_focal)
+    assert _ids(client.get(URL, {"organisation": "unhcr", "office_country": "AF"})) == {repatriation.pk}
+    assert _ids(client.get(URL, {"office_country": "DE"})) == set()
+
+
 def test_return_case_list_updated_since_returns_only_cases_changed_since(world):
     old, moved = case(world.iom_de, world.iom_de_staff), case(world.iom_de, world.iom_de_staff)
     past = timezone.now() - dt.timedelta(hours=1)
@@ -733,6 +747,9 @@ def test_return_case_list_updated_since_returns_only_cases_changed_since(world):
         ({"departure_from": "2026-02-01", "departure_until": "2026-01-01"}, "departure_until"),
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"office": "x\x00"}, "office"),
+        ({"organisation": "NOBODY"}, "organisation"),
+        ({"organisation": "X" * 33}, "organisation"),
+        ({"office_country": "Afghanistan"}, "office_country"),
         ({"page_size": "0"}, "page_size"),
         ({"cursor": "garbage"}, "cursor"),
     ],

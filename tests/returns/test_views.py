@@ -369,6 +369,8 @@ def test_list_filters_emergency_embarkations_for_hq(world, client):
         {"stage": "teleported"},
         {"office": "X" * 33},
         {"operation": "99999999999999999999999"},
+        {"organisation": "NOBODY"},
+        {"office_country": "ZZ"},
     ],
 )
 def test_list_bad_filter_shows_message_and_no_results(rw, client, params):
@@ -377,6 +379,21 @@ def test_list_bad_filter_shows_message_and_no_results(rw, client, params):
     assert response.status_code == 200
     assert list(response.context["object_list"]) == []
     assert "Some filters are not valid" in response.content.decode()
+
+
+def test_list_filters_by_the_lead_office_organisation_and_country_as_dashboards_link(world, client):
+    kabul = case(world.iom_af, world.iom_af_staff)
+    berlin = case(world.iom_de, world.iom_de_staff)
+    client.force_login(world.iom_hq_focal)
+    response = client.get(reverse("returns:case_list"), {"organisation": "IOM", "office_country": "DE"})
+    assert [c.pk for c in response.context["object_list"]] == [berlin.pk]
+    assert [f.name for f in response.context["filter_fields"]][-2:] == ["organisation", "office_country"]
+    assert kabul.pk in {c.pk for c in client.get(reverse("returns:case_list")).context["object_list"]}
+    # A bad value is shown on its field, with its message.
+    response = client.get(reverse("returns:case_list"), {"organisation": "NOBODY"})
+    field = next(f for f in response.context["filter_fields"] if f.name == "organisation")
+    assert list(response.context["object_list"]) == []
+    assert field.errors == ["No organisation has the code NOBODY."] and field.errors[0] in response.content.decode()
 
 
 def test_list_null_character_in_filter_answers_400(rw, client):
