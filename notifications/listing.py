@@ -149,7 +149,8 @@ def build_for_office(
     lead = lead_time(iom_office, unhcr_office)
     stamp = timezone.localtime().strftime("%Y%m%d")
     pdl = PreDepartureList(
-        reference=f"PDL-{iom_office.code}-{stamp}-{secrets.token_hex(2).upper()}",
+        # Unique: 4 random bytes, as case and household references (2 bytes collided within a hundred lists a day).
+        reference=f"PDL-{iom_office.code}-{stamp}-{secrets.token_hex(4).upper()}",
         iom_office=iom_office,
         unhcr_office=unhcr_office,
         trigger=trigger,

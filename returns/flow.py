@@ -17,10 +17,11 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jointops.choices import Role
+from jointops.choices import UNHCR, Role
 from jointops.exceptions import TransitionNotAllowed, ValidationFailed
 from returns.choices import (
     BEFORE_EMBARKATION,
+    LEAD,
     NOT_IN_NEED_OF_PROTECTION_KINDS,
     UNHCR_INFORMED_KINDS,
     ReturnKind,
@@ -126,7 +127,11 @@ def _additional_measures_done(case, inputs: dict) -> None:
 
 def unhcr_must_be_informed(case) -> bool:
     """Letter: IOM informs UNHCR of AVR of asylum-seekers (and keeps it informed of rejected asylum-seekers'
-    returns); any person of concern to UNHCR brings the case in too."""
+    returns); any person of concern to UNHCR brings the case in too. A kind UNHCR leads itself (voluntary
+    repatriation, MOU §30) is not IOM's to announce: the Letter's list goes from IOM to UNHCR, and no IOM office ever
+    lists it (notifications.listing covers cases led by IOM offices)."""
+    if LEAD.get(case.kind) == UNHCR:
+        return False
     return case.kind in UNHCR_INFORMED_KINDS or case.members.filter(beneficiary__of_concern_to_unhcr=True).exists()
 
 

@@ -189,6 +189,19 @@ def test_embarkation_once_listed_needs_no_justification(world, monkeypatch):
     assert c.stage == Stage.EMBARKED and c.emergency_justification == ""
 
 
+def test_voluntary_repatriation_led_by_unhcr_embarks_without_an_iom_list(world):
+    # MOU §30: UNHCR leads voluntary repatriation; the Letter's list goes from IOM to UNHCR about IOM's returns, so a
+    # refugee of concern to UNHCR on UNHCR's own case is not an emergency embarkation flagged to HQ.
+    refugee = person(world.unhcr_af, category_code="refugee", of_concern_to_unhcr=True)
+    c = scheduled(world.unhcr_af, world.unhcr_af_staff, kind=ReturnKind.VOLUNTARY_REPATRIATION, principal=refugee)
+    assert flow.unhcr_must_be_informed(c) is False
+    c = services.return_case_move(actor=world.unhcr_af_staff, case=c, transition="confirm_embarkation")
+    assert c.stage == Stage.EMBARKED and c.emergency_justification == ""
+    from returns.selectors import emergency_embarkations_qs_for
+
+    assert not emergency_embarkations_qs_for(principal=world.unhcr_hq_focal).exists()
+
+
 def test_person_of_concern_needs_the_offices_additional_measures_before_embarkation(world):
     # Letter: additional measures for persons of concern to UNHCR.
     measure = AdditionalMeasure.objects.create(office=world.iom_de, label="UNHCR counselling offered")
