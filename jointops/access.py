@@ -96,7 +96,14 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
     },
     # The outbox of e-mails and webhooks: administrators follow deliveries and retry the failed ones.
     "delivery": {VIEW: frozenset({ADMIN}), CHANGE: frozenset({ADMIN})},
+    # Dashboards: counts only, never a name. Office managers follow their offices; HQ focal points review the joint
+    # operation (MOU §35) — for this resource their role covers the offices of both organisations (JOINT_RESOURCES).
+    "dashboard": {VIEW: frozenset({OFFICE_MANAGER, HQ})},
 }
+
+# Resources for which an HQ focal point's organisation-wide role covers the offices of both organisations: figures
+# aggregated across the joint operation (MOU §35: HQ focal points review the cooperation as a whole).
+JOINT_RESOURCES = frozenset({"dashboard"})
 
 # resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
 # "<scope>:write" for any other action. Resources absent here are never open to partner systems (they cannot
@@ -113,6 +120,7 @@ API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "consultation": ("consultations", frozenset({"read", "write"})),
     "lou": ("letters-of-understanding", frozenset({"read", "write"})),
     "pre_departure_list": ("pre-departure-lists", frozenset({"read", "write"})),
+    "dashboard": ("dashboard", frozenset({"read"})),
 }
 
 
@@ -216,7 +224,7 @@ def has_scope(client: Any, resource: str, action: str) -> bool:
 
 
 class Everything:
-    """Sentinel: no restriction (superusers)."""
+    """Sentinel: no restriction (superusers; HQ focal points for JOINT_RESOURCES)."""
 
 
 EVERYTHING = Everything()
@@ -236,6 +244,8 @@ def office_ids(principal: Any, resource: str, action: str = VIEW) -> set[int] | 
     grants = _grants(principal)
     ids: set[int] = set()
     for role in allowed_roles:
+        if resource in JOINT_RESOURCES and role == HQ and grants.by_role.get(HQ):
+            return EVERYTHING  # every office of both organisations: no restriction, and no query to list them
         ids |= grants.by_role.get(role, set())
     return ids
 

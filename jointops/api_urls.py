@@ -20,6 +20,7 @@ APP_API_MODULES = [
     "jointops.api.consultations",
     "letters_of_understanding.api.urls",
     "notifications.api.urls",
+    "dashboards.api_urls",
 ]
 
 router = DefaultRouter()

@@ -8,6 +8,7 @@ jointops.access, so the menu never offers a page that would answer 403. `nav_unr
 from jointops import access
 
 NAV_SECTIONS = {
+    "dashboard": "dashboard",
     "offices": "office",
     "staff": "user",
     "api_clients": "api_client",
@@ -65,6 +66,7 @@ def _active_section(request) -> str:
         "letters_of_understanding": (("", "lous"),),
         "consultations": (("", "consultations"),),
         "notifications": NOTIFICATIONS_ACTIVE_SECTION,
+        "dashboards": (("", "dashboard"),),
     }.get(match.namespace)
     if sections is None:
         return ""

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "returns",
     "letters_of_understanding",
     "notifications",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

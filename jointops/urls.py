@@ -13,5 +13,6 @@ urlpatterns = [
     path("letters/", include("letters_of_understanding.urls")),  # namespace "letters_of_understanding"
     path("notifications/", include("notifications.urls")),  # inbox, pre-departure lists, deliveries
     path("consultations/", include("jointops.consultation_urls")),  # namespace "consultations"
+    path("dashboard/", include("dashboards.urls")),  # HQ / joint and office dashboards (namespace "dashboards")
     path("", include("jointops.web_urls")),
 ]

@@ -25,6 +25,8 @@ EXPECTED_PATHS = {
     "/api/v1/api-clients/",
     "/api/v1/api-clients/{id}/",
     "/api/v1/api-clients/{id}/revoke/",
+    "/api/v1/dashboard/",
+    "/api/v1/dashboard/offices/{id}/",
 }
 ERROR_KEYS = {"detail", "code", "errors"}
 
