@@ -56,8 +56,9 @@ messages: install
 	$(PY) manage.py makemessages -l fr -l ar --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
 	$(PY) manage.py compile_translations
 
-## make bench: import and duplicate-search figures on PostgreSQL, in a database of their own (not part of make test).
-## BENCH_ARGS=--quick runs at 1/10 scale; see bench/README.md.
+## make bench: issue 7's benchmark — each app path vs the database's own limit, on PostgreSQL, in a database of its
+## own (not part of make test). BENCH_ARGS=--quick runs at 1/10 scale, BENCH_ARGS="--only list,detail" a subset;
+## the load test needs wrk. See bench/README.md.
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 

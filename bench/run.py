@@ -1,16 +1,20 @@
-"""`python -m bench.run [--quick]` (or `make bench`): the figures the beneficiaries issue asks for, measured on
-PostgreSQL against the database's own limit in the same run.
+"""`python -m bench.run [--quick] [--only ...]` (or `make bench`): issue 7's benchmark — each application path
+measured on PostgreSQL against the database's own limit, in the same run, on the same database.
 
-1. Import: 100,000 rows of CSV through `importing.import_job_run` (every row validated, duplicates looked up, the
-   report, the all-or-nothing write with history and category rows) vs `COPY FROM STDIN` of the same file into a
-   staging table. The import runs inside a transaction rolled back at the end, so the caseload stays as generated.
-2. Duplicates: `selectors.duplicate_candidates` for N probes (a recorded person written in another spelling) among
-   1,000,000 people, p50/p95, vs the same blocking query run as raw SQL.
+1. import: 100,000 rows of CSV through `importing.import_job_run` (validated, duplicate-checked, report, the
+   all-or-nothing write with history and category rows) vs `COPY FROM STDIN` of the same file into a staging table;
+   rolled back at the end, so the caseload stays as generated.
+2. duplicates: `selectors.duplicate_candidates` for N probes among 1,000,000 people vs its blocking query as raw SQL.
+3. list, detail, dashboard, csv (bench.measure): the list and detail API of return cases, the HQ dashboard API and a
+   pre-departure list's CSV, in process, vs one SQL statement building the same JSON / the statements the request
+   sent re-run raw / COPY TO STDOUT.
+4. concurrency (bench.load): gunicorn as in production and wrk with 32 connections, list API vs a raw-SQL list view.
 
-`--quick` runs at 1/10 scale (10,000 rows among 100,000 people). The database is separate from the application's
-(BENCH_DATABASE_URL, default: DATABASE_URL's server with the database jointops_bench, or jointops_bench_quick),
-created and migrated by this command; the caseload is generated once per scale and reused. Results are printed as
-`operation | baseline | app | ratio | target` and written as JSON under bench/results/ (git-ignored).
+`--quick` runs at 1/10 scale. The database is separate from the application's (BENCH_DATABASE_URL, default:
+DATABASE_URL's server with the database jointops_bench, or jointops_bench_quick), created and migrated by this
+command; the caseload (bench.generate) and the operations data (bench.scale) are generated once per scale and
+reused. Results are printed as `operation | baseline | app | ratio | target` and written as JSON under
+bench/results/ (git-ignored). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -27,14 +31,24 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
-IMPORT_TARGET = 2.0  # issue 7: the import within twice the database's own COPY
+# Targets of issue 7 ("Benchmark harness"): the app within this multiple of its baseline (p50).
+IMPORT_TARGET = 2.0
+LIST_TARGET = 4.0
+DETAIL_TARGET = 5.0
+DASHBOARD_TARGET = 1.2
+CSV_TARGET = 1.5
+THROUGHPUT_TARGET = 0.3  # at least this share of the raw view's requests per second
+TAIL_TARGET = 1.5  # p95 / p50 of the list API under 32 clients
 DUPLICATES_P95_TARGET_MS = 100.0  # interactive: the candidates show while the user types the form
+MEASUREMENTS = ("import", "duplicates", "list", "detail", "dashboard", "csv", "concurrency")
 
 
 def out(line: str = "") -> None:
@@ -77,7 +91,7 @@ def ensure_database(url: str) -> None:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("JOINTOPS_VAR_DIR", str(BASE_DIR / "var" / "bench"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "jointops.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"  # the app's settings, throttling off, raw view added
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 
@@ -89,36 +103,94 @@ def setup_django(url: str) -> None:
 
 # --- Reference data and the caseload ---------------------------------------------------------------------------
 
-OFFICES = [  # code, organisation, country, share of the caseload
+OFFICES = [  # code, organisation, country, share of the caseload (and of the return cases)
     ("BENCH-IOM-AF", "IOM", "AF", 0.4),
     ("BENCH-UNHCR-AF", "UNHCR", "AF", 0.3),
     ("BENCH-IOM-IQ", "IOM", "IQ", 0.15),
     ("BENCH-UNHCR-IQ", "UNHCR", "IQ", 0.15),
 ]
+HEADQUARTERS = {"IOM": "BENCH-IOM-HQ", "UNHCR": "BENCH-UNHCR-HQ"}  # parents of the country offices
+COUNTERPARTS = {"BENCH-IOM-AF": "BENCH-UNHCR-AF", "BENCH-IOM-IQ": "BENCH-UNHCR-IQ"}  # receive the lists (Letter)
 
 
-def reference_data():
-    """The offices of the caseload and a member of field staff at the first one (who imports and searches)."""
+@dataclass
+class World:
+    offices: list  # the four country offices of OFFICES, in order
+    user: Any  # field staff at BENCH-IOM-AF: imports, searches, builds lists
+    hq_focal: Any  # IOM HQ focal point (MOU §35): the HQ dashboard
+    unhcr_staff: Any  # field staff at BENCH-UNHCR-AF: receives BENCH-IOM-AF's lists
+    api_client: Any  # a partner system of BENCH-IOM-AF reading return cases
+    token: str  # its token, new at every run (only its hash is stored)
+
+
+def reference_data() -> World:
+    """The offices of the caseload under their organisations' headquarters, IOM offices paired with their UNHCR
+    counterparts, the users and the partner system the measurements act as."""
     from jointops.choices import OfficeLevel, Role
-    from jointops.models import Membership, Office, Organisation, User
+    from jointops.models import ApiClient, Membership, Office, Organisation, User, hash_token
+    from notifications.models import OfficePair
 
+    organisations = {o.code: o for o in Organisation.objects.filter(code__in=HEADQUARTERS)}
+    hq = {}
+    for organisation, code in HEADQUARTERS.items():
+        hq[organisation], _ = Office.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": f"Benchmark {organisation} headquarters",
+                "organisation": organisations[organisation],
+                "level": OfficeLevel.HEADQUARTERS,
+                "country": "",
+            },
+        )
     offices = []
     for code, organisation, country, _share in OFFICES:
         office, _ = Office.objects.get_or_create(
             code=code,
             defaults={
                 "name": f"Benchmark {code}",
-                "organisation": Organisation.objects.get(code=organisation),
+                "organisation": organisations[organisation],
                 "level": OfficeLevel.COUNTRY,
                 "country": country,
             },
         )
+        if office.parent_id != hq[organisation].pk:
+            Office.objects.filter(pk=office.pk).update(parent=hq[organisation])
         offices.append(office)
-    user, _ = User.objects.get_or_create(
-        username="bench_field_staff", defaults={"organisation": offices[0].organisation, "first_name": "Bench"}
+    by_code = {o.code: o for o in offices}
+    for iom, unhcr in COUNTERPARTS.items():
+        Office.objects.filter(pk=by_code[iom].pk).update(counterpart=by_code[unhcr])
+        OfficePair.objects.get_or_create(iom_office=by_code[iom], unhcr_office=by_code[unhcr])
+    for office in offices:
+        office.refresh_from_db()
+
+    def staff(username: str, office, role: str):
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"organisation": office.organisation, "first_name": "Bench"}
+        )
+        Membership.objects.get_or_create(user=user, office=office, defaults={"role": role})
+        return user
+
+    prefix, token = ApiClient.new_token()
+    client, _ = ApiClient.objects.update_or_create(
+        name="Benchmark partner system",
+        defaults={
+            "organisation": offices[0].organisation,
+            "office": offices[0],
+            "scopes": ["return-cases:read"],
+            "token_prefix": prefix,
+            "token_hash": hash_token(token),
+            "revoked_at": None,
+            "expires_at": None,
+        },
     )
-    Membership.objects.get_or_create(user=user, office=offices[0], defaults={"role": Role.FIELD_STAFF})
-    return offices, user
+    return World(
+        offices=offices,
+        user=staff("bench_field_staff", offices[0], Role.FIELD_STAFF),
+        hq_focal=staff("bench_hq_focal", hq["IOM"], Role.HQ_FOCAL_POINT),
+        unhcr_staff=staff("bench_unhcr_staff", by_code["BENCH-UNHCR-AF"], Role.FIELD_STAFF),
+        api_client=client,
+        token=token,
+    )
 
 
 def ensure_caseload(*, people: int, offices, seed: int) -> float | None:
@@ -355,18 +427,72 @@ def table(rows: list[tuple[str, str, str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def ensure_operations(*, world: World, scale, seed: int, regenerate: bool = False) -> dict[str, Any]:
+    """Generate the return cases, LoUs, lists and consultations unless this scale's are there (or `regenerate`).
+    Returns the counts."""
+    from bench import scale as operations
+    from notifications.models import PreDepartureList
+
+    big = PreDepartureList.objects.filter(reference__endswith="-BENCH-BIG").values_list("pk", flat=True).first()
+    if big and not regenerate and operations.is_generated(scale):
+        out(f"operations: {scale.cases:,} return cases already generated")
+        return {"big_list_id": big, "seconds": None}
+    out(f"operations: generating {scale.cases:,} return cases, {scale.lous:,} LoUs, {scale.entries:,} list entries...")
+    offices = [
+        operations.BenchOffice(
+            id=o.pk,
+            code=o.code,
+            is_unhcr=o.organisation.code == "UNHCR",
+            country=o.country.code,
+            share=share,
+            counterpart_id=o.counterpart_id,
+        )
+        for o, (*_rest, share) in zip(world.offices, OFFICES, strict=True)
+    ]
+    user_ids = {"field_staff": world.user.pk, "unhcr_staff": world.unhcr_staff.pk}
+    counts = operations.generate(scale=scale, offices=offices, user_ids=user_ids, seed=seed, out=out)
+    out(
+        "operations: {cases:,} cases, {members:,} members, {transitions:,} moves, {lous:,} LoUs, {lists:,} lists "
+        "with {entries:,} entries, {consultations:,} consultations in {seconds:.1f} s".format(**counts)
+    )
+    return counts
+
+
+def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1/10 scale: 10,000 rows among 100,000 people")
+    parser.add_argument("--quick", action="store_true", help="1/10 scale: 100,000 people, 20,000 return cases")
+    parser.add_argument(
+        "--only",
+        default=",".join(MEASUREMENTS),
+        help=f"comma-separated subset of {','.join(MEASUREMENTS)} (default: all)",
+    )
     parser.add_argument("--people", type=int, help="size of the caseload (default 1,000,000; --quick 100,000)")
     parser.add_argument("--rows", type=int, help="rows of the import file (default 100,000; --quick 10,000)")
     parser.add_argument("--probes", type=int, default=200, help="duplicate searches to time (default 200)")
     parser.add_argument("--repeat", type=int, default=1, help="imports to time (the median is reported)")
+    parser.add_argument("--runs", type=int, default=50, help="requests of each in-process measurement (default 50)")
+    parser.add_argument("--dashboard-runs", type=int, default=10, help="dashboard requests to time (default 10)")
+    parser.add_argument("--dashboard-query", default="", help="query string of the dashboard, e.g. country=AF")
+    parser.add_argument("--seconds", type=int, help="seconds of each wrk run (default 10; --quick 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs of each side, alternating (default 3)")
     parser.add_argument("--seed", type=int, default=20030116)
+    parser.add_argument(
+        "--regenerate", action="store_true", help="generate the return cases, LoUs and lists again (not the people)"
+    )
     parser.add_argument("--profile", action="store_true", help="print where the import's time goes (cProfile)")
     args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(args.only) - set(MEASUREMENTS)
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(sorted(unknown))} (choose among {', '.join(MEASUREMENTS)})")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     people = args.people or (100_000 if args.quick else 1_000_000)
     rows = args.rows or (10_000 if args.quick else 100_000)
+    seconds = args.seconds or (5 if args.quick else 10)
 
     url = bench_database_url(args.quick)
     if not urlparse(url).scheme.startswith("postgres"):
@@ -377,74 +503,226 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
     from django.db import connection
 
+    from bench import measure
+    from bench import scale as operations
+
     settings.IMPORT_MAX_ROWS = max(settings.IMPORT_MAX_ROWS, rows)
-    offices, user = reference_data()
-    generation = ensure_caseload(people=people, offices=offices, seed=args.seed)
-    imported = measure_import(
-        rows=rows, office=offices[0], user=user, seed=args.seed + 1, repeat=args.repeat, profile=args.profile
+    world = reference_data()
+    scale = operations.QUICK if args.quick else operations.FULL
+    result: dict[str, Any] = {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale": "quick" if args.quick else "full",
+        "people": people,
+        "return_cases": scale.cases,
+        "measured": args.only,
+    }
+    result["caseload_generation_seconds"] = ensure_caseload(people=people, offices=world.offices, seed=args.seed)
+    if set(args.only) - {"import", "duplicates"}:
+        result["operations"] = ensure_operations(
+            world=world, scale=scale, seed=args.seed + 3, regenerate=args.regenerate
+        )
+
+    def run(name: str, fn, **kwargs) -> None:
+        if name in args.only:
+            out(f"measuring {name}...")
+            result[name] = fn(**kwargs)
+
+    run(
+        "import",
+        measure_import,
+        rows=rows,
+        office=world.offices[0],
+        user=world.user,
+        seed=args.seed + 1,
+        repeat=args.repeat,
+        profile=args.profile,
     )
-    duplicates = measure_duplicates(probes=args.probes, user=user, office=offices[0], seed=args.seed + 2)
+    run(
+        "duplicates",
+        measure_duplicates,
+        probes=args.probes,
+        user=world.user,
+        office=world.offices[0],
+        seed=args.seed + 2,
+    )
+    run("list", measure.measure_list, token=world.token, principal=world.api_client, runs=args.runs)
+    if "detail" in args.only:
+        case_ids = measure.detail_case_ids(office_id=world.offices[0].pk)
+        run(
+            "detail",
+            measure.measure_detail,
+            token=world.token,
+            principal=world.api_client,
+            case_ids=case_ids,
+            runs=args.runs,
+        )
+    run(
+        "dashboard",
+        measure.measure_dashboard,
+        user=world.hq_focal,
+        runs=args.dashboard_runs,
+        query=args.dashboard_query,
+    )
+    if "csv" in args.only:
+        list_id = result["operations"]["big_list_id"]
+        run("csv", measure.measure_csv, user=world.unhcr_staff, list_id=list_id, runs=max(5, args.runs // 5))
+    if "concurrency" in args.only:
+        from bench.load import measure_concurrency
+
+        run(
+            "concurrency",
+            measure_concurrency,
+            database_url=url,
+            token=world.token,
+            var_dir=Path(settings.VAR_DIR) / "bench-gunicorn",
+            seconds=seconds,
+            rounds=args.rounds,
+        )
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
-    result = {
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scale": "quick" if args.quick else "full",
-        "people": people,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "postgresql": server},
-        "caseload_generation_seconds": generation,
-        "import": imported,
-        "duplicates": duplicates,
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "memory_gib": _memory_gib(),
+        "python": platform.python_version(),
+        "postgresql": server,
     }
     out()
-    out(
-        table(
-            [
-                (
-                    f"import {rows:,} rows from CSV (validated, duplicate-checked, history)",
-                    f"COPY {imported['baseline_copy_seconds']:.2f} s",
-                    f"{imported['app_seconds']:.2f} s",
-                    f"{imported['ratio']:.1f}×",
-                    f"≤ {IMPORT_TARGET:.0f}×",
-                ),
-                (
-                    f"  of which validation + duplicate lookups ({imported['job']['duplicate_warnings']} warnings)",
-                    "",
-                    f"{imported['app_validate_seconds']:.2f} s",
-                    "",
-                    "",
-                ),
-                (
-                    "  of which the write (people, history, category rows)",
-                    f"COPY {imported['database_storing_seconds']:.2f} s",
-                    f"{imported['app_write_seconds']:.2f} s",
-                    f"{imported['app_write_seconds'] / max(imported['database_storing_seconds'], 1e-6):.1f}×",
-                    "",
-                ),
-                (
-                    f"duplicate candidates among {people:,} people, p50 ({duplicates['probes']} probes)",
-                    f"SQL {duplicates['sql_p50_ms']:.2f} ms",
-                    f"{duplicates['app_p50_ms']:.2f} ms",
-                    f"{duplicates['app_p50_ms'] / max(duplicates['sql_p50_ms'], 1e-6):.1f}×",
-                    "",
-                ),
-                (
-                    "duplicate candidates, p95",
-                    f"SQL {duplicates['sql_p95_ms']:.2f} ms",
-                    f"{duplicates['app_p95_ms']:.2f} ms",
-                    f"{duplicates['app_p95_ms'] / max(duplicates['sql_p95_ms'], 1e-6):.1f}×",
-                    f"< {DUPLICATES_P95_TARGET_MS:.0f} ms",
-                ),
-            ]
-        )
-    )
-    out(f"\nprobes with a candidate found: {duplicates['found_a_candidate']} of {duplicates['probes']}")
+    out(table(report_rows(result, people=people, rows=rows)))
+    if "duplicates" in result:
+        duplicates = result["duplicates"]
+        out(f"\nprobes with a candidate found: {duplicates['found_a_candidate']} of {duplicates['probes']}")
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"bench-{result['scale']}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
     out(f"results: {path.relative_to(BASE_DIR)}")
     return 0
+
+
+def _memory_gib() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _ratio(app: float, baseline: float) -> str:
+    ratio = app / max(baseline, 1e-9)
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
+
+
+def _ms_row(label: str, figures: dict, target: float, baseline_name: str) -> tuple[str, str, str, str, str]:
+    return (
+        label,
+        f"{baseline_name} {figures['baseline_p50_ms']:.2f} ms",
+        f"{figures['app_p50_ms']:.2f} ms",
+        _ratio(figures["app_p50_ms"], figures["baseline_p50_ms"]),
+        f"≤ {target:g}×",
+    )
+
+
+def report_rows(result: dict, *, people: int, rows: int) -> list[tuple[str, str, str, str, str]]:
+    """The table's rows, one or more per measurement run: `operation | baseline | app | ratio | target`."""
+    lines: list[tuple[str, str, str, str, str]] = []
+    if "list" in result:
+        figures = result["list"]
+        lines.append(
+            _ms_row(
+                f"list API, page of {figures['page_size']} cases with {figures['members']} members, p50 "
+                f"({figures['app_queries']} queries)",
+                figures,
+                LIST_TARGET,
+                "json_agg",
+            )
+        )
+    if "detail" in result:
+        figures = result["detail"]
+        lines.append(
+            _ms_row(f"detail API, p50 ({figures['app_queries']} queries)", figures, DETAIL_TARGET, "row_to_json")
+        )
+    if "import" in result:
+        imported = result["import"]
+        lines += [
+            (
+                f"import {rows:,} rows from CSV (validated, duplicate-checked, history)",
+                f"COPY {imported['baseline_copy_seconds']:.2f} s",
+                f"{imported['app_seconds']:.2f} s",
+                _ratio(imported["app_seconds"], imported["baseline_copy_seconds"]),
+                f"≤ {IMPORT_TARGET:.0f}×",
+            ),
+            (
+                f"  of which validation + duplicate lookups ({imported['job']['duplicate_warnings']} warnings)",
+                "",
+                f"{imported['app_validate_seconds']:.2f} s",
+                "",
+                "",
+            ),
+            (
+                "  of which the write (people, history, category rows)",
+                f"COPY {imported['database_storing_seconds']:.2f} s",
+                f"{imported['app_write_seconds']:.2f} s",
+                _ratio(imported["app_write_seconds"], imported["database_storing_seconds"]),
+                "",
+            ),
+        ]
+    if "dashboard" in result:
+        figures = result["dashboard"]
+        if "error" in figures:
+            lines.append(("HQ dashboard API", "", figures["error"], "", f"≤ {DASHBOARD_TARGET:g}×"))
+        else:
+            lines.append(
+                _ms_row(
+                    f"HQ dashboard API, p50 ({figures['app_queries']} queries)",
+                    figures,
+                    DASHBOARD_TARGET,
+                    "same SQL",
+                )
+            )
+    if "csv" in result:
+        figures = result["csv"]
+        lines.append(
+            _ms_row(f"pre-departure list of {figures['entries']:,} entries to CSV, p50", figures, CSV_TARGET, "COPY")
+        )
+    if "concurrency" in result:
+        figures = result["concurrency"]
+        app, raw = figures["app"], figures["raw"]
+        lines += [
+            (
+                f"{figures['connections']} clients on the list API, requests/s",
+                f"raw view {raw['requests_per_second']:.0f}/s",
+                f"{app['requests_per_second']:.0f}/s",
+                f"{figures['throughput_ratio']:.2f}×",  # higher is better: a share, not a multiple
+                f"≥ {THROUGHPUT_TARGET:g}×",
+            ),
+            (
+                "  latency p50 / p95 (app: p95/p50)",
+                f"{raw['p50_us'] / 1000:.0f} / {raw['p95_us'] / 1000:.0f} ms",
+                f"{app['p50_us'] / 1000:.0f} / {app['p95_us'] / 1000:.0f} ms",
+                f"{figures['app_p95_over_p50']:.2f}",
+                f"≤ {TAIL_TARGET:g}",
+            ),
+            ("  errors (≥ 400, socket)", str(raw["errors"]), str(app["errors"]), "", "0"),
+        ]
+    if "duplicates" in result:
+        duplicates = result["duplicates"]
+        lines += [
+            (
+                f"duplicate candidates among {people:,} people, p50 ({duplicates['probes']} probes)",
+                f"SQL {duplicates['sql_p50_ms']:.2f} ms",
+                f"{duplicates['app_p50_ms']:.2f} ms",
+                _ratio(duplicates["app_p50_ms"], duplicates["sql_p50_ms"]),
+                "",
+            ),
+            (
+                "duplicate candidates, p95",
+                f"SQL {duplicates['sql_p95_ms']:.2f} ms",
+                f"{duplicates['app_p95_ms']:.2f} ms",
+                _ratio(duplicates["app_p95_ms"], duplicates["sql_p95_ms"]),
+                f"< {DUPLICATES_P95_TARGET_MS:.0f} ms",
+            ),
+        ]
+    return lines
 
 
 if __name__ == "__main__":
