@@ -30,6 +30,14 @@ def pre_departure_list_get_for_user(*, principal: Any, pk: Any, action: str = ac
     return get_or_404(pre_departure_list_qs_for(principal=principal, action=action), pk)
 
 
+def pre_departure_list_get_for_download(*, principal: Any, pk: Any) -> PreDepartureList:
+    """The list of a CSV or PDF download: the same access rule as the page (`visible_to`, read), without the counts
+    and the entries' prefetch — the file reads its entries itself, in one query of their allow-listed fields
+    (notifications.documents)."""
+    lists = PreDepartureList.objects.visible_to(principal, access.VIEW).select_related("iom_office", "unhcr_office")
+    return get_or_404(lists, pk)
+
+
 def entry_get_for_user(*, principal: Any, pdl: PreDepartureList, pk: Any) -> PreDepartureEntry:
     return get_or_404(pdl.entries.all(), pk)
 

@@ -314,7 +314,10 @@ def answers_list(user, pdl: PreDepartureList) -> bool:
 
 def _log_names_read(request, pdl: PreDepartureList, entries, action: str = "view") -> None:
     """Names were shown: the access log records who, which people (ids only) and why."""
-    people = [entry.beneficiary_id for entry in entries]
+    _log_people_read(request, pdl, [entry.beneficiary_id for entry in entries], action=action)
+
+
+def _log_people_read(request, pdl: PreDepartureList, people: list[int], action: str = "view") -> None:
     if people:
         log_access(
             actor=request.user,
@@ -348,9 +351,12 @@ def entry_rows(entries) -> list[dict]:
 class ListMixin(LoginRequiredMixin):
     """Finds the list of the URL (404 when hidden) and, with `entry_pk`, one of its entries."""
 
+    def get_list(self, principal, pk) -> PreDepartureList:
+        return selectors.pre_departure_list_get_for_user(principal=principal, pk=pk)
+
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.pdl = selectors.pre_departure_list_get_for_user(principal=request.user, pk=kwargs["pk"])
+            self.pdl = self.get_list(request.user, kwargs["pk"])
             self.entry = None
             if "entry_pk" in kwargs:
                 self.entry = selectors.entry_get_for_user(principal=request.user, pdl=self.pdl, pk=kwargs["entry_pk"])
@@ -454,13 +460,17 @@ class ListDownloadView(ListMixin, View):
 
     extension = "csv"
 
+    def get_list(self, principal, pk) -> PreDepartureList:
+        # The file reads its entries itself (one query of the allow-listed fields): no counts, no prefetch.
+        return selectors.pre_departure_list_get_for_download(principal=principal, pk=pk)
+
     def get(self, request, *args, **kwargs):
         pdl = self.pdl
         if self.extension == "pdf":
-            content, content_type = documents.list_pdf(pdl), "application/pdf"
+            (content, people), content_type = documents.list_pdf_export(pdl), "application/pdf"
         else:
-            content, content_type = documents.list_csv(pdl), "text/csv; charset=utf-8"
-        _log_names_read(request, pdl, pdl.entries.all(), action="export")
+            (content, people), content_type = documents.list_csv_export(pdl), "text/csv; charset=utf-8"
+        _log_people_read(request, pdl, people, action="export")
         return HttpResponse(
             content,
             content_type=content_type,
