@@ -14,6 +14,7 @@ case for its lead office, a Letter of Understanding, a pre-departure list or a c
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -228,15 +229,26 @@ def _country_rows(grouped: list[dict], field: str, link) -> list[Row]:
 
 def _people(scope: Scope, links: Links) -> Section:
     people = Beneficiary.objects.filter(scope.q("office"), merged_into__isnull=True)
-    by_category = dict(people.values_list("category_id").annotate(n=Count("*")).order_by())
+    # One scan of the people table, grouped by the three dimensions at once (three GROUP BYs would read a million
+    # rows three times); the groups — a few hundred, never one per person — are then summed per dimension.
+    groups = list(
+        people.values_list("category_id", "nationality", "country_of_residence").annotate(n=Count("*")).order_by()
+    )
+    by_category: dict[int, int] = defaultdict(int)
+    by_nationality: dict[str, int] = defaultdict(int)
+    by_residence: dict[str, int] = defaultdict(int)
+    for category_id, nationality_code, residence_code, n in groups:
+        by_category[category_id] += n
+        by_nationality[nationality_code] += n
+        by_residence[residence_code] += n
     categories = list(BeneficiaryCategory.objects.order_by("order", "pk"))
     count = [Column("people", _("People"))]
     category_rows = [
         Row(key=c.code, label=str(c.name), values=[by_category.get(c.pk, 0)], url=links.people(category=c.code))
         for c in categories
     ]
-    nationality = list(people.values("nationality").annotate(n=Count("*")).order_by())
-    residence = list(people.values("country_of_residence").annotate(n=Count("*")).order_by())
+    nationality = [{"nationality": code, "n": n} for code, n in by_nationality.items()]
+    residence = [{"country_of_residence": code, "n": n} for code, n in by_residence.items()]
     total = sum(by_category.values())
     return Section(
         key="people",

@@ -217,6 +217,8 @@ class CaseTransition(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The dashboards count moves to one stage per month (changes of mind, embarkations).
+        indexes = [models.Index(fields=["to_stage", "at"], name="transition_stage_at")]
         verbose_name = _("case move")
         verbose_name_plural = _("case moves")
 
