@@ -59,8 +59,12 @@ def optional_if_match_version(request) -> int | None:
     return if_match_version(request)
 
 
+# The columns of the members' people that reads load: those the member rows show.
+MEMBER_PERSON_FIELDS = s.ReturnCaseMemberSerializer.person_fields
+
+
 def _member_ids(cases) -> list[int]:
-    return [member.beneficiary_id for case in cases for member in case.members.all()]
+    return [row["person"] for case in cases for row in case.member_rows]
 
 
 # --- Return cases -------------------------------------------------------------------------------------
@@ -81,18 +85,24 @@ class ReturnCaseViewSet(mixins.ListModelMixin, ScopedViewSet):
     access_resource = "return_case"
 
     def get_queryset(self):
-        return selectors.return_case_qs_for(principal=self.request.user)
+        # Reads show the cases with their members as plain rows (with_member_rows, once the page is cut).
+        return selectors.return_case_rows_qs_for(principal=self.request.user)
 
     # Helpers
 
     def _get(self, pk, *, action: str = access.VIEW) -> ReturnCase:
-        return selectors.return_case_get_for_user(principal=self.request.user, pk=pk, action=action)
+        """The case to show, with its `member_rows`."""
+        return selectors.return_case_rows_get_for_user(
+            principal=self.request.user, pk=pk, action=action, person_fields=MEMBER_PERSON_FIELDS
+        )
 
     def _get_for_write(self, pk) -> ReturnCase:
-        """The case to change: 404 if hidden; 403 if visible but not the caller's to change — checked before
-        If-Match and the body, so a refusal says the real reason."""
+        """The case to change (members as model instances, for the services): 404 if hidden; 403 if visible but not
+        the caller's to change — checked before If-Match and the body, so a refusal says the real reason."""
         principal = self.request.user
-        case = self._get(pk, action=lookup_action(principal, "return_case"))
+        case = selectors.return_case_get_for_user(
+            principal=principal, pk=pk, action=lookup_action(principal, "return_case")
+        )
         access.require(principal, access.CHANGE, "return_case", office=case.lead_office_id)
         return case
 
@@ -103,18 +113,12 @@ class ReturnCaseViewSet(mixins.ListModelMixin, ScopedViewSet):
         principal = self.request.user
         related = {
             "moves": services.moves_for(actor=principal, case=case),
-            "timeline": selectors.return_case_timeline(case=case),
+            "timeline": selectors.return_case_timeline_rows(case=case),
             "unhcr_must_be_informed": flow.unhcr_must_be_informed(case),
-            "measures": [
-                {
-                    "measure": measure.pk,
-                    "label": measure.label,
-                    "done_on": record.done_on if record else None,
-                    "note": record.note if record else "",
-                }
-                for measure, record in selectors.case_measure_checklist(case=case)
-            ],
-            "visits": list(case.visits.all()),
+            "measures": selectors.case_measure_states(case=case) if case.lead_office_requires_measures else [],
+            # Visits are recorded after arrival only (services.reintegration_visit_record), and arrival is never
+            # undone: a case not arrived has none to read.
+            "visits": list(case.visits.all()) if case.arrived_at else [],
         }
         body = self.output(case, serializer_class=s.ReturnCaseDetailSerializer, related=related)
         return Response(body, status=status_code, headers={"ETag": etag_for(case)})
@@ -124,6 +128,7 @@ class ReturnCaseViewSet(mixins.ListModelMixin, ScopedViewSet):
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
+        selectors.with_member_rows(page or [], person_fields=MEMBER_PERSON_FIELDS)
         if page and (people := _member_ids(page)):
             log_access(
                 actor=request.user,
