@@ -198,6 +198,19 @@ def _month_key(value: Any) -> dt.date:
     return value.replace(day=1)
 
 
+def _month_rows(grouped: Any, columns: list[str], params: DashboardParams) -> list[Row]:
+    """One row per month of the period (empty months too) from rows grouped by a `month` truncation."""
+    by_month = {_month_key(m["month"]): m for m in grouped}
+    return [
+        Row(
+            key=month.strftime("%Y-%m"),
+            label=month.strftime("%Y-%m"),
+            values=[by_month.get(month, {}).get(column, 0) for column in columns],
+        )
+        for month in _months(params.date_from, params.date_until)
+    ]
+
+
 def _period_bounds(params: DashboardParams) -> tuple[dt.datetime, dt.datetime]:
     """The period as aware datetimes: from the start of its first day to the end of its last."""
     tz = timezone.get_current_timezone()
@@ -344,15 +357,7 @@ def _returns(scope: Scope, links: Links, params: DashboardParams) -> Section:
         )
         .order_by()
     )
-    by_month = {_month_key(m["month"]): m for m in moves}
-    month_rows = [
-        Row(
-            key=month.strftime("%Y-%m"),
-            label=month.strftime("%Y-%m"),
-            values=[by_month.get(month, {}).get("withdrawn", 0), by_month.get(month, {}).get("embarked", 0)],
-        )
-        for month in _months(params.date_from, params.date_until)
-    ]
+    month_rows = _month_rows(moves, ["withdrawn", "embarked"], params)
     return Section(
         key="returns",
         title=_("Return cases"),
@@ -444,21 +449,13 @@ def _compliance(scope: Scope, links: Links, params: DashboardParams, principal: 
             url=failed_url,
         ),
     ]
-    by_month = {
-        _month_key(m["month"]): m
-        for m in departures.annotate(month=TruncMonth("list__created_at"))
+    by_month = (
+        departures.annotate(month=TruncMonth("list__created_at"))
         .values("month")
         .annotate(on_time=Count("pk", filter=Q(is_late=False)), late=Count("pk", filter=Q(is_late=True)))
         .order_by()
-    }
-    rows = [
-        Row(
-            key=month.strftime("%Y-%m"),
-            label=month.strftime("%Y-%m"),
-            values=[by_month.get(month, {}).get("on_time", 0), by_month.get(month, {}).get("late", 0)],
-        )
-        for month in _months(params.date_from, params.date_until)
-    ]
+    )
+    rows = _month_rows(by_month, ["on_time", "late"], params)
     return Section(
         key="notification_compliance",
         title=_("Notification compliance"),
