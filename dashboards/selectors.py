@@ -32,6 +32,7 @@ from dashboards.params import DashboardParams
 from jointops import access
 from jointops.exceptions import PermissionRefused
 from jointops.models import Consultation, ConsultationSubject, Office
+from jointops.selectors import get_or_404
 from letters_of_understanding import selectors as lou_selectors
 from letters_of_understanding.choices import LouStatus
 from letters_of_understanding.models import LetterOfUnderstanding
@@ -83,10 +84,7 @@ class Scope:
 
 def office_dashboard_office(*, principal: Any, pk: Any) -> Office:
     """The office of an office dashboard: one the principal follows (404 otherwise, like any hidden record)."""
-    try:
-        office = Office.objects.select_related("organisation").get(pk=pk)
-    except (Office.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404 from exc
+    office = get_or_404(Office.objects.select_related("organisation"), pk)
     if not access.can(principal, access.VIEW, "dashboard", office=office):
         raise Http404
     return office
