@@ -172,6 +172,8 @@ class Beneficiary(TimeStampedModel):
     search_text = models.TextField(editable=False, default="")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Issue 8: set when the record was anonymised (retention over, or a deletion request granted); irreversible.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
     history = history_records(excluded_fields=["name_key", "family_key", "search_text"])
 
     objects = BeneficiaryQuerySet.as_manager()

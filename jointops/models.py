@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -140,6 +141,9 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Every member of staff belongs to exactly one organisation."),
     )
+    # "Sign out everywhere" (issue 8): every session carries an HMAC of the password and of this number; raising it
+    # ends every session of the account at its next request (Django checks the hash on each request).
+    session_generation = models.PositiveIntegerField(_("session generation"), default=0, editable=False)
     objects = JointopsUserManager()
 
     class Meta(AbstractUser.Meta):
@@ -155,6 +159,13 @@ class User(AbstractUser):
     @property
     def is_api_client(self) -> bool:
         return False
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password, with the session generation mixed in (see session_generation).
+        key_salt = "jointops.models.User.get_session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_generation}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class Membership(TimeStampedModel):
