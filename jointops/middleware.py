@@ -38,3 +38,22 @@ class RejectNullCharactersMiddleware:
 
                 return HttpResponseBadRequest(_("The address contains a null character."))
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Issue 8: switch off the browser features the app never uses (camera, microphone, location, payment, USB).
+
+    A script that got in anyway (or a page of ours framed elsewhere, which X-Frame-Options and frame-ancestors
+    already refuse) cannot ask for them. The value is settings.PERMISSIONS_POLICY; a view may set its own header.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
