@@ -77,7 +77,27 @@ _BINARY_SIGNATURES = {
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"\x1f\x8b": "a gzip archive",
+    b"\x7fELF": "a program (ELF executable)",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
 }
+# Issue 8: an upload is refused when the content type it was sent with contradicts what its bytes are. Browsers send
+# CSV under several names (Windows sends the .xls type for .csv); "octet-stream" or nothing says nothing.
+_DECLARED_TYPES = {
+    ".csv": frozenset(
+        {
+            "text/csv",
+            "text/plain",
+            "text/x-csv",
+            "text/comma-separated-values",
+            "application/csv",
+            "application/x-csv",
+            "application/vnd.ms-excel",
+        }
+    ),
+    ".xlsx": frozenset({XLSX_CONTENT_TYPE, "application/zip", "application/x-zip-compressed"}),
+}
+_UNDECLARED_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 TRUE_VALUES = frozenset({"true", "yes", "y", "1", "x", "oui", "vrai", "نعم"})
 FALSE_VALUES = frozenset({"false", "no", "n", "0", "non", "faux", "لا", ""})
 
@@ -208,8 +228,9 @@ def _extension(file_name: str) -> str:
     return PurePath(file_name or "").suffix.lower()
 
 
-def check_file(*, file_name: str, content: bytes) -> str:
-    """Refuse a file that is too large, empty, of another type, or not what its extension claims.
+def check_file(*, file_name: str, content: bytes, content_type: str = "") -> str:
+    """Refuse a file that is too large, empty, of another type, not what its extension claims (the content is
+    sniffed: magic numbers, ZIP directory, text), or sent with a content type that contradicts it.
     Returns the extension (".csv" or ".xlsx")."""
     extension = _extension(file_name)
     if extension not in (CSV_EXTENSION, XLSX_EXTENSION):
@@ -221,7 +242,20 @@ def check_file(*, file_name: str, content: bytes) -> str:
         _check_xlsx(content)
     else:
         _decode_csv(content)
+    _check_declared_type(extension, content_type)
     return extension
+
+
+def _check_declared_type(extension: str, content_type: str) -> None:
+    """Issue 8: the content type the file was sent with must not contradict its (sniffed) content."""
+    declared = (content_type or "").split(";", 1)[0].strip().lower()
+    if declared in _UNDECLARED_TYPES or declared in _DECLARED_TYPES[extension]:
+        return
+    kind = _("CSV text") if extension == CSV_EXTENSION else _("an Excel workbook (.xlsx)")
+    raise _refuse(
+        _("The file was sent as “%(declared)s” but holds %(kind)s: it is refused.")
+        % {"declared": declared[:100], "kind": kind}
+    )
 
 
 def check_size(*, size: int) -> None:
@@ -913,15 +947,18 @@ def _store(*, actor: Any, office: Office, file_name: str, extension: str, conten
     return job
 
 
-def import_job_create(*, actor: Any, office: Office, file_name: str, content: bytes) -> ImportJob:
+def import_job_create(
+    *, actor: Any, office: Office, file_name: str, content: bytes, content_type: str = ""
+) -> ImportJob:
     """Check and store an uploaded file, then run it now (small files) or in Celery (large ones).
 
     Refuses (ValidationFailed on "file") a file of another type, one whose content is not what its name says,
     an empty or unreadable one, or one over IMPORT_MAX_BYTES / IMPORT_MAX_ROWS; PermissionRefused when the actor
-    may not register people at `office`.
+    may not register people at `office`. `content_type` is the type the upload declared (refused when it
+    contradicts the content).
     """
     access.require(actor, access.ADD, "beneficiary", office=office)
-    extension = check_file(file_name=file_name, content=content)
+    extension = check_file(file_name=file_name, content=content, content_type=content_type)
     rows = count_rows(extension=extension, content=content)
     if rows == 0:
         raise _refuse(_("The file has no rows under its header."))

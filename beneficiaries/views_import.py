@@ -97,6 +97,7 @@ class BeneficiaryImportView(LoginRequiredMixin, FormView):
                 office=form.cleaned_data["office"],
                 file_name=upload.name,
                 content=upload.read(),
+                content_type=upload.content_type or "",
             )
         except PermissionRefused as exc:
             raise PermissionDenied from exc

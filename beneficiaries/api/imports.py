@@ -161,6 +161,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
             office=_office(request.user, data.get("office")),
             file_name=upload.name,
             content=upload.read(),
+            content_type=getattr(upload, "content_type", "") or "",
         )
         body = ImportJobSerializer(job, context=self.get_serializer_context()).data
         if job.status == ImportJob.Status.FAILED:
