@@ -39,10 +39,12 @@ from beneficiaries.forms import (
 from beneficiaries.models import Beneficiary, BeneficiaryCategory
 from jointops import access
 from jointops import selectors as jointops_selectors
+from jointops.audit import log_names_read
 from jointops.exceptions import DomainError, PermissionRefused, StaleVersion
 from jointops.forms import add_domain_error
 from jointops.models import Office
 from jointops.views import FilteredListView, _call_service, _require
+from privacy import selectors as privacy_selectors
 
 PEOPLE_PAGE_SIZE = 50
 SEARCH_RESULTS = 10
@@ -207,6 +209,7 @@ class BeneficiaryListView(FilteredListView):
             can_merge=access.can(user, access.CHANGE, "beneficiary"),
             export_query=query.urlencode(),
         )
+        log_names_read(self.request, context["object_list"], purpose="people", action="list")  # Issue 8
         return context
 
 
@@ -232,6 +235,15 @@ class BeneficiaryDetailView(PersonMixin, TemplateView):
             # The duplicates merged into this record: for those who work on the record (every field readable).
             merged_records=[r for r in related["merged_records"] if readable.get("documents")],
         )
+        # Issue 8: the page also names the household's members and the duplicates merged in (the person's own read
+        # is logged by the selector).
+        log_names_read(
+            self.request,
+            [m for m in [*context["household_members"], *context["merged_records"]] if m.pk != person.pk],
+            purpose=f"household and merged records of #{person.pk}",
+        )
+        # Issue 8: the "Data protection" card (requests, subject access export), for those who handle requests here.
+        context["data_protection"] = privacy_selectors.person_card(principal=user, person=person)
         if readable.get("sharing_basis"):
             context["shares"] = list(person.shares.select_related("office__organisation").order_by("-shared_at"))
         if can_change:
@@ -292,6 +304,9 @@ class BeneficiaryCreateView(LoginRequiredMixin, FormView):
                 nationality=data["nationality"],
             )
             if candidates:
+                log_names_read(  # Issue 8: the likely duplicates are shown by name
+                    self.request, [p for p, _c in candidates], purpose="duplicate check", action="list"
+                )
                 return self.render_to_response(
                     self.get_context_data(form=form, candidates=_candidate_rows(candidates), duplicates_key=key)
                 )
@@ -370,6 +385,7 @@ class BeneficiaryChangeCategoryView(PersonMixin, FormView):
     template_name = "beneficiaries/beneficiary_category_form.html"
     form_class = CategoryChangeForm
     change_required = True
+    log_read = True  # Issue 8: the page names the person
 
     def form_valid(self, form):
         change = _call_service(
@@ -389,6 +405,7 @@ class DocumentAddView(PersonMixin, FormView):
     template_name = "beneficiaries/document_form.html"
     form_class = DocumentForm
     change_required = True
+    log_read = True  # Issue 8: the page names the person
 
     def form_valid(self, form):
         document = _call_service(
@@ -475,6 +492,9 @@ class BeneficiaryMergeView(LoginRequiredMixin, FormView):
                     exclude_pk=survivor.pk,
                 )
             )
+        log_names_read(  # Issue 8: the likely duplicates are shown by name
+            request, [row["person"] for row in context.get("candidates", ())], purpose="merge", action="list"
+        )
         context.update(survivor=survivor, duplicate=duplicate)
         context["ready"] = survivor is not None and duplicate is not None and not form.errors
         return self.render_to_response(self.get_context_data(**context))
@@ -544,6 +564,8 @@ class HouseholdListView(FilteredListView):
             filter_fields=[form["reference"], form["office"]],
             can_add=access.can(user, access.ADD, "household"),
         )
+        # Issue 8: the list names each household's head.
+        log_names_read(self.request, [h.head_id for h in context["object_list"]], purpose="households", action="list")
         return context
 
 
@@ -574,6 +596,10 @@ class HouseholdDetailView(HouseholdMixin, TemplateView):
                 found=found,
                 relationships=[c for c in Relationship.choices if c[0] != Relationship.HEAD],
             )
+        # Issue 8: the page names the members (and the people a search found): the reads are logged.
+        log_names_read(self.request, context["members"], purpose=f"household {household.reference}")
+        found_purpose = f"household {household.reference}: person search"
+        log_names_read(self.request, context.get("found", ()), purpose=found_purpose, action="list")
         return context
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from jointops import services
-from jointops.models import AccessLog, ApiClient, Membership, Office, Organisation, User
+from jointops.models import AccessAlert, AccessLog, ApiClient, Membership, Office, Organisation, User
 
 
 @admin.register(Organisation)
@@ -54,11 +54,8 @@ class ApiClientAdmin(SimpleHistoryAdmin):
         self.message_user(request, _("Revoked."), messages.SUCCESS)
 
 
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "api_client", "action", "resource", "record_count", "purpose"]
-    list_filter = ["action", "resource"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Issue 8 (accountability): append-only records are read in the admin, never added, changed or deleted there."""
 
     def has_add_permission(self, request):
         return False
@@ -68,3 +65,19 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "api_client", "action", "resource", "record_count", "purpose"]
+    list_filter = ["action", "resource"]
+    list_select_related = ["user", "api_client"]
+    date_hierarchy = "at"
+
+
+@admin.register(AccessAlert)
+class AccessAlertAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "api_client", "organisation", "record_count", "threshold", "window_start"]
+    list_filter = ["organisation"]
+    list_select_related = ["user", "api_client", "organisation"]
+    date_hierarchy = "created_at"

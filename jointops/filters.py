@@ -1,13 +1,27 @@
 """FilterSets of the shared records: the one filter for the list pages, the API and the selectors."""
 
+import json
+
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.core.validators import RegexValidator
+from django.db import connections
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from jointops.choices import OfficeLevel, Role
-from jointops.models import AccessLog, ApiClient, Consultation, ConsultationSubject, Office, Organisation, User
+from jointops.models import (
+    AccessLog,
+    ApiClient,
+    Consultation,
+    ConsultationSubject,
+    Membership,
+    Office,
+    Organisation,
+    User,
+)
 
 
 class OrganisationCodeField(forms.CharField):
@@ -85,17 +99,90 @@ class ApiClientFilterSet(django_filters.FilterSet):
         fields = ["office", "revoked"]
 
 
+# Issue 8 (accountability): what an access-log row records. "view" one record, "list" a page of them, "export" a file,
+# "download" a document (jointops.audit.log_access).
+ACCESS_ACTIONS = [
+    ("view", _("Read a record")),
+    ("list", _("Listed records")),
+    ("export", _("Exported")),
+    ("download", _("Downloaded")),
+]
+RECORD_TYPE_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,63}\Z", _("A record type is lower-case letters, digits and underscores, e.g. beneficiary.")
+)
+RECORD_ID_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}\Z", _("A record id is letters, digits, '-', '_', '.' or '/', e.g. 123.")
+)
+
+
+class OfficeCodeField(forms.CharField):
+    """An office's code (any case), cleaned to the Office; an unknown code is refused, naming it."""
+
+    default_error_messages = {"unknown": _("No office has the code %(code)s.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        code = super().clean(value)
+        if not code:
+            return None
+        office = Office.objects.filter(code__iexact=code).first()
+        if office is None:
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"code": code})
+        return office
+
+
+class OfficeCodeFilter(django_filters.CharFilter):
+    field_class = OfficeCodeField
+
+
+class AccessLogFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since >= until:
+            self.add_error("until", _("The end of the period must come after its start."))
+        return cleaned
+
+
 class AccessLogFilterSet(django_filters.FilterSet):
-    resource = django_filters.CharFilter(label=_("Record type"))
-    action = django_filters.CharFilter(label=_("Action"))
-    user = django_filters.CharFilter(field_name="user__username", label=_("User name"))
-    api_client = django_filters.NumberFilter(field_name="api_client_id", label=_("API client id"))
+    """Issue 8: who read or exported what — by account, action, record type, record, office of the actor, period."""
+
+    user = django_filters.CharFilter(
+        field_name="user__username", lookup_expr="iexact", max_length=150, label=_("User name")
+    )
+    api_client = django_filters.NumberFilter(
+        field_name="api_client_id", min_value=1, max_value=2**63 - 1, label=_("Partner system (id)")
+    )
+    action = django_filters.ChoiceFilter(choices=ACCESS_ACTIONS, label=_("Action"))
+    resource = django_filters.CharFilter(max_length=64, validators=[RECORD_TYPE_VALIDATOR], label=_("Record type"))
+    record = django_filters.CharFilter(
+        method="with_record", max_length=64, validators=[RECORD_ID_VALIDATOR], label=_("Record id")
+    )
+    office = OfficeCodeFilter(method="by_office", label=_("Office of the actor"))
     since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte", label=_("From"))
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label=_("Until"))
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt", label=_("Before"))
 
     class Meta:
         model = AccessLog
-        fields = ["resource", "action", "user", "api_client", "since", "until"]
+        form = AccessLogFilterForm
+        fields = ["user", "api_client", "action", "resource", "record", "office", "since", "until"]
+
+    def with_record(self, queryset, name, value):
+        """Rows whose ids include `value` ("who read person 123"): JSON containment on PostgreSQL (`@>`); elsewhere
+        the JSON text holds the quoted id (the validator keeps quotes and backslashes out of it)."""
+        if connections[queryset.db].vendor == "postgresql":
+            return queryset.filter(object_ids__contains=[value])
+        return queryset.annotate(_object_ids_text=Cast("object_ids", TextField())).filter(
+            _object_ids_text__contains=json.dumps(value)
+        )
+
+    def by_office(self, queryset, name, office):
+        """Rows of the staff holding a role at the office, and of the partner systems bound to it."""
+        members = Membership.objects.filter(office=office).values("user_id")
+        return queryset.filter(Q(user_id__in=members) | Q(api_client__office=office))
 
 
 class ConsultationFilterSet(django_filters.FilterSet):

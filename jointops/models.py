@@ -274,7 +274,12 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["resource", "at"], name="accesslog_resource_at")]
+        indexes = [
+            models.Index(fields=["resource", "at"], name="accesslog_resource_at"),
+            # Issue 8 (bulk-reading alert): the sum over the last hour of one account's reads, on every read.
+            models.Index(fields=["user", "at"], name="accesslog_user_at"),
+            models.Index(fields=["api_client", "at"], name="accesslog_client_at"),
+        ]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
 
@@ -288,6 +293,54 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The access log is append-only.")
+
+
+class AccessAlert(models.Model):
+    """Issue 8 (accountability): one account (a user or a partner system) read or exported more person records
+    within an hour than ACCESS_ALERT_RECORDS_PER_HOUR. Written once per account and clock hour (the constraints),
+    when the administrators of the account's organisation are alerted. Ids and counts only, never a person."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    api_client = models.ForeignKey(ApiClient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    window_start = models.DateTimeField(
+        _("hour"), help_text=_("The clock hour in which the limit was passed (one alert per account and hour).")
+    )
+    counted_since = models.DateTimeField(_("counted since"))
+    counted_until = models.DateTimeField(_("counted until"))
+    record_count = models.PositiveIntegerField(_("person records"))
+    threshold = models.PositiveIntegerField(_("limit per hour"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("access alert")
+        verbose_name_plural = _("access alerts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, api_client__isnull=True)
+                | models.Q(user__isnull=True, api_client__isnull=False),
+                name="access_alert_one_account",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "window_start"], condition=models.Q(user__isnull=False), name="access_alert_user_hour"
+            ),
+            models.UniqueConstraint(
+                fields=["api_client", "window_start"],
+                condition=models.Q(api_client__isnull=False),
+                name="access_alert_client_hour",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "created_at"], name="access_alert_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.window_start:%Y-%m-%d %H:%M} {self.account} ({self.record_count})"
+
+    @property
+    def account(self):
+        return self.user or self.api_client
 
 
 class WorkerHeartbeat(models.Model):

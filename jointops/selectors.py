@@ -8,7 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from jointops import access
-from jointops.models import AccessLog, ApiClient, Membership, Office, Organisation, User
+from jointops.models import AccessAlert, AccessLog, ApiClient, Membership, Office, Organisation, User
 
 
 def get_or_404(qs: QuerySet, pk: Any):
@@ -78,15 +78,30 @@ def api_client_get_for_user(*, principal: Any, pk: Any, action: str = access.VIE
 
 
 def access_log_qs_for(*, principal: Any) -> QuerySet[AccessLog]:
-    """Administrators and HQ focal points see the entries of their organisation's staff and partner systems."""
-    if getattr(principal, "is_superuser", False):
-        return AccessLog.objects.select_related("user", "api_client")
+    """Administrators and HQ focal points see the entries of their organisation's staff and partner systems;
+    superusers see every entry (Issue 8: accountability)."""
+    qs = AccessLog.objects.select_related("user", "api_client")
     if not access.can(principal, access.VIEW, "access_log"):
-        return AccessLog.objects.none()
+        return qs.none()
+    if getattr(principal, "is_superuser", False):
+        return qs
     org = principal.organisation_id
-    return AccessLog.objects.select_related("user", "api_client").filter(
-        Q(user__organisation_id=org) | Q(api_client__organisation_id=org)
-    )
+    if org is None:
+        return qs.none()
+    return qs.filter(Q(user__organisation_id=org) | Q(api_client__organisation_id=org))
+
+
+def access_alert_qs_for(*, principal: Any) -> QuerySet[AccessAlert]:
+    """Bulk-reading alerts (Issue 8) about the accounts whose access log the principal sees."""
+    qs = AccessAlert.objects.select_related("user", "api_client")
+    if not access.can(principal, access.VIEW, "access_log"):
+        return qs.none()
+    if getattr(principal, "is_superuser", False):
+        return qs
+    org = principal.organisation_id
+    if org is None:
+        return qs.none()
+    return qs.filter(Q(user__organisation_id=org) | Q(api_client__organisation_id=org))
 
 
 def consultation_qs_for(*, principal: Any, action: str = access.VIEW) -> QuerySet:

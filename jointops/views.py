@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from jointops import access, selectors, services
+from jointops import access, exporting, selectors, services
+from jointops.audit import PERSON_RESOURCES, access_alert_url
 from jointops.choices import FOUNDING_ORGANISATIONS, Role
 from jointops.exceptions import DomainError, PermissionRefused
 from jointops.filters import AccessLogFilterSet, ApiClientFilterSet, OfficeFilterSet, UserFilterSet
@@ -381,6 +382,10 @@ class UserSetActiveView(UserTargetMixin, View):
             if self.is_active:
                 messages.success(request, _("Account %(username)s activated.") % {"username": self.target.username})
             else:
+                # Issue 8: a deactivated account is signed out everywhere (accounts.services).
+                from accounts.services import user_sign_out_everywhere
+
+                user_sign_out_everywhere(actor=request.user, user=self.target)
                 messages.success(
                     request,
                     _("Account %(username)s deactivated and signed out.") % {"username": self.target.username},
@@ -543,9 +548,53 @@ class ApiClientRevokeView(LoginRequiredMixin, TemplateView):
 
 
 class AccessLogListView(FilteredListView):
+    """Issue 8 (accountability): who read or exported what, for HQ focal points and administrators (their
+    organisation's staff and partner systems; superusers everything), filtered; ?format=csv or xlsx exports the
+    filtered entries (the export is itself logged); the recent bulk-reading alerts above the list."""
+
     template_name = "jointops/access_log_list.html"
     resource = "access_log"
     filterset_class = AccessLogFilterSet
+    recent_alerts = 5
 
     def base_queryset(self):
         return selectors.access_log_qs_for(principal=self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        if "format" in request.GET:
+            return self.export(request, request.GET["format"])
+        return super().get(request, *args, **kwargs)
+
+    def export(self, request, file_format: str):
+        _require(request.user, access.VIEW, self.resource)
+        params = request.GET.copy()
+        params.pop("format", None)
+        params.pop("page", None)
+        back = reverse("jointops:access_log_list") + (f"?{params.urlencode()}" if params else "")
+        filterset = self.filterset_class(params or None, queryset=self.base_queryset())
+        if file_format not in exporting.FORMATS or (filterset.is_bound and not filterset.is_valid()):
+            messages.error(request, _("The export could not be made: check the filters and the format (csv or xlsx)."))
+            return redirect(back)
+        try:
+            content = exporting.access_log_export(
+                principal=request.user, queryset=filterset.qs, fmt=file_format, path=request.get_full_path()
+            )
+        except exporting.ExportTooLarge as exc:
+            messages.error(request, str(exc.message))
+            return redirect(back)
+        content_type = exporting.XLSX_CONTENT_TYPE if file_format == "xlsx" else exporting.CSV_CONTENT_TYPE
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exporting.file_name(file_format)}"'
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for entry in context["object_list"]:
+            entry.counts_people = entry.resource in PERSON_RESOURCES
+        alerts = list(selectors.access_alert_qs_for(principal=self.request.user)[: self.recent_alerts])
+        for alert in alerts:
+            alert.log_url = access_alert_url(alert)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(recent_alerts=alerts, export_query=query.urlencode())
+        return context

@@ -41,6 +41,8 @@ class NoticeKind(models.TextChoices):
     VOLUNTARINESS_CONCERN = "voluntariness_concern", _("Voluntariness concern from UNHCR")
     REPATRIATION_OPERATION = "repatriation_operation", _("Early notice of a repatriation operation (MOU §31)")
     LOU_REMINDER = "lou_reminder", _("Letter of Understanding reminder")
+    # Issue 8: an account read or exported more person records in an hour than ACCESS_ALERT_RECORDS_PER_HOUR.
+    ACCESS_ALERT = "access_alert", _("Bulk reading of person records (access log)")
 
 
 class EmailPreference(models.TextChoices):

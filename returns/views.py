@@ -27,6 +27,7 @@ from beneficiaries import selectors as beneficiary_selectors
 from beneficiaries.filters import BeneficiaryFilterSet
 from jointops import access
 from jointops import selectors as jointops_selectors
+from jointops.audit import log_names_read
 from jointops.exceptions import DomainError, PermissionRefused, StaleVersion
 from jointops.filters import ConsultationFilterSet
 from jointops.forms import add_domain_error
@@ -192,7 +193,18 @@ class CaseListView(FilteredListView):
             ],
             can_add=access.can(user, access.ADD, "return_case"),
         )
+        _log_principals_shown(self.request, context["object_list"], purpose="return cases")
         return context
+
+
+def _log_principals_shown(request, cases, *, purpose: str) -> None:
+    """The case table (returns/_case_table.html) names each case's principal applicant: an access-log row (Issue 8)."""
+    principals = []
+    for case in cases:
+        members = list(case.members.all())  # prefetched, principal first (the table's `members.0`)
+        if members:
+            principals.append(members[0].beneficiary_id)
+    log_names_read(request, principals, purpose=purpose, action="list")
 
 
 class UpcomingFilterForm(forms.Form):
@@ -246,6 +258,7 @@ class UpcomingDeparturesView(FilteredListView):
             is_filtered=any(value for key, value in self.request.GET.items() if key != "page"),
             days=self.days,
         )
+        _log_principals_shown(self.request, context["object_list"], purpose="upcoming departures")
         return context
 
 
@@ -372,6 +385,14 @@ class CaseDetailView(CaseMixin, TemplateView):
             on_case = {m.beneficiary_id for m in members}
             context.setdefault("member_form", CaseMemberForm())
             context.update(person_search=search_form, people_found=[p for p in found if p.pk not in on_case])
+        # Issue 8: the page names the case's members (and the people a search found): the reads are logged.
+        log_names_read(self.request, [m.beneficiary_id for m in members], purpose=f"return case {case.reference}")
+        log_names_read(
+            self.request,
+            context.get("people_found", ()),
+            purpose=f"return case {case.reference}: person search",
+            action="list",
+        )
         return context
 
 
@@ -420,6 +441,9 @@ class CaseOpenView(LoginRequiredMixin, FormView):
         if principal and not context["form"].is_bound:
             people = beneficiary_selectors.beneficiary_qs_for(principal=self.request.user, action=access.CHANGE)
             context["chosen_principal"] = people.filter(pk=principal).first()
+        # Issue 8: the names the page shows (people found, the chosen principal) are reads, logged.
+        log_names_read(self.request, found, purpose="open a return case: person search", action="list")
+        log_names_read(self.request, [context.get("chosen_principal")], purpose="open a return case")
         return context
 
     def form_valid(self, form):

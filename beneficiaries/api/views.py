@@ -272,8 +272,28 @@ class HouseholdViewSet(mixins.ListModelMixin, ScopedViewSet):
             principal=principal, pk=pk, action=lookup_action(principal, "household")
         )
 
+    def _log_members(self, households, *, action: str, purpose: str) -> None:
+        """Issue 8: the body names the households' members, so the read is written to the access log."""
+        people = list(dict.fromkeys(m.pk for household in households for m in household.members.all()))
+        if people:
+            log_access(
+                actor=self.request.user,
+                action=action,
+                resource="beneficiary",
+                object_ids=people,
+                purpose=purpose,
+                path=self.request.path,
+            )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._log_members(page or [], action="list", purpose="households")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def retrieve(self, request, pk=None):
-        return Response(self.output(self._get(pk)))
+        household = self._get(pk)
+        self._log_members([household], action="view", purpose=f"household {household.reference}")
+        return Response(self.output(household))
 
     @extend_schema(request=s.HouseholdCreateSerializer, responses={201: s.HouseholdSerializer})
     def create(self, request):
