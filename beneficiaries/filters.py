@@ -48,14 +48,20 @@ class BeneficiaryFilterSet(django_filters.FilterSet):
         ]
 
     def search(self, queryset, name, value):
-        """Every word must match a name in any spelling (folded or by consonant skeleton) or a reference."""
+        """Every word must match a name in any spelling (folded or by consonant skeleton) or a reference.
+
+        Querysets scoped to a reader (BeneficiaryQuerySet.visible_to) carry `searchable_text`, which leaves out the
+        references a shared record's reader may not see (Issue 8); it is searched instead of `search_text`."""
+        field = (
+            "searchable_text__contains" if "searchable_text" in queryset.query.annotations else "search_text__contains"
+        )
         for word in value.split()[:6]:
             folded, skeleton = matching.fold(word), matching.skeleton(word)
-            condition = Q(search_text__contains=folded) if folded else Q()
+            condition = Q(**{field: folded}) if folded else Q()
             if skeleton:
-                condition |= Q(search_text__contains=skeleton)
+                condition |= Q(**{field: skeleton})
             if not folded and not skeleton:
-                condition = Q(search_text__contains=word.lower())
+                condition = Q(**{field: word.lower()})
             queryset = queryset.filter(condition)
         return queryset
 

@@ -99,20 +99,35 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
     # Dashboards: counts only, never a name. Office managers follow their offices; HQ focal points review the joint
     # operation (MOU §35) — for this resource their role covers the offices of both organisations (JOINT_RESOURCES).
     "dashboard": {VIEW: frozenset({OFFICE_MANAGER, HQ})},
+    # A person's requests about their data (issue 8; UNHCR and IOM data-protection policies): the staff of the office
+    # holding the record receive and record them; its office manager decides them and produces the subject access
+    # export (everything held on the person); HQ focal points follow them. Scoped by the handling office.
+    "data_subject_request": {
+        VIEW: frozenset({FIELD_STAFF, OFFICE_MANAGER, HQ}),
+        ADD: frozenset({FIELD_STAFF, OFFICE_MANAGER}),
+        CHANGE: frozenset({OFFICE_MANAGER}),
+        "export": frozenset({OFFICE_MANAGER}),
+    },
+    # Retention periods and the record of anonymisations (issue 8): read by administrators and HQ focal points;
+    # the periods are changed by administrators (Django admin). Organisation-wide, no personal data.
+    "retention": {VIEW: frozenset({HQ, ADMIN}), CHANGE: frozenset({ADMIN})},
 }
 
 # Resources for which an HQ focal point's organisation-wide role covers the offices of both organisations: figures
 # aggregated across the joint operation (MOU §35: HQ focal points review the cooperation as a whole).
 JOINT_RESOURCES = frozenset({"dashboard"})
 
-# resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view and
-# "<scope>:write" for any other action. Resources absent here are never open to partner systems (they cannot
-# manage staff, credentials or the access log); the office directory is read-only for them.
+# resource -> (scope name, modes open to partner systems). A partner system needs "<scope>:read" to view,
+# "<scope>:export" (with "<scope>:read") to export where that mode exists, and "<scope>:write" for any other action.
+# Resources absent here are never open to partner systems (they cannot manage staff, credentials or the access
+# log); the office directory is read-only for them.
 API_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "organisation": ("offices", frozenset({"read"})),
     "office": ("offices", frozenset({"read"})),
     "reference": ("reference", frozenset({"read"})),
-    "beneficiary": ("beneficiaries", frozenset({"read", "write"})),
+    # Issue 8: a bulk export of people is its own grant ("beneficiaries:export", with "beneficiaries:read" for the
+    # records exported) — neither reading one record at a time nor writing implies taking the whole list away.
+    "beneficiary": ("beneficiaries", frozenset({"read", "write", "export"})),
     "household": ("beneficiaries", frozenset({"read", "write"})),
     "return_case": ("return-cases", frozenset({"read", "write"})),
     "repatriation_operation": ("operations", frozenset({"read", "write"})),
@@ -219,8 +234,12 @@ def has_scope(client: Any, resource: str, action: str) -> bool:
     if resource not in API_SCOPES:
         return False
     name, modes = API_SCOPES[resource]
+    granted = client.scopes or []
+    if action == "export" and "export" in modes:
+        # Issue 8 (need to know): exporting needs its own scope, and the read scope for what the file holds.
+        return f"{name}:export" in granted and f"{name}:read" in granted
     mode = "read" if action == VIEW else "write"
-    return mode in modes and f"{name}:{mode}" in (client.scopes or [])
+    return mode in modes and f"{name}:{mode}" in granted
 
 
 class Everything:
@@ -300,9 +319,15 @@ def administers(principal: Any, organisation: Any) -> bool:
     return ADMIN in roles(principal) and principal.organisation_id == getattr(organisation, "pk", organisation)
 
 
-# --- Fields of a person each principal may read ---------------------------------------------------------------
-# Need to know: HQ focal points review figures and records, they do not contact people, so contact details are
-# not theirs; a record another agency shared shows only the shared allow-list (names, dates, category, references).
+# --- Need to know: the field allow-list of each relationship (Issue 8) -----------------------------------------
+# What one principal sees of a record it does not work on is decided here, per relationship, and nowhere else.
+# Each relationship names the fields that cross it; every other field stays with the office that holds the record.
+# tests/jointops/test_field_allow_lists.py plants a canary in every field outside each list and looks for it on every
+# channel (pages, API bodies, CSV/XLSX/PDF exports, e-mails, webhook bodies); each allowed field must appear there.
+#
+# UNHCR data protection policy (minimisation, need to know) and IOM Data Protection Principles: the other agency
+# receives what identifies the person and the references both agencies keep — never contacts, documents, consent
+# details, government id, specific needs or free-text notes.
 PERSON_CONTACT_FIELDS = frozenset({"phone", "email", "address"})
 PERSON_SHARED_FIELDS = frozenset(
     {
@@ -321,6 +346,49 @@ PERSON_SHARED_FIELDS = frozenset(
         "office",
     }
 )
+# HQ focal points (MOU §35) review records of their own organisation; they do not contact people, so contact details,
+# documents and consent details are not theirs.
+PERSON_HQ_FIELDS = PERSON_SHARED_FIELDS | frozenset(
+    {"country_of_residence", "specific_needs", "preferred_language", "government_id", "household", "sharing_basis"}
+)
+# Letter of 16 January 2003: UNHCR receives "a list of names and dates of expected departure" — the entry of a
+# pre-departure list carries these and nothing else (notifications.models.ENTRY_FIELDS must equal this set).
+PRE_DEPARTURE_ENTRY_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "expected_departure_date",
+        "change",
+        "iom_case_reference",
+        "unhcr_registration_number",
+    }
+)
+
+# relationship -> the fields of a person that cross it. Keys name who sees whose record, through what channel.
+RELATIONSHIP_FIELDS: dict[str, frozenset[str]] = {
+    # A record the other agency shared with one of the principal's offices (BeneficiaryShare, on a recorded basis):
+    # the person's page, the API, the people list and its CSV/XLSX export, and the members of a return case of the
+    # other agency's counterpart office (returns serializers cut members with person_field_filter).
+    "shared_person": PERSON_SHARED_FIELDS,
+    # The same person read by an HQ focal point of the record's own organisation.
+    "hq_person": PERSON_HQ_FIELDS,
+    # A partner system reading a record shared with its office (its own office's records: every field).
+    "partner_shared_person": PERSON_SHARED_FIELDS,
+    # IOM -> UNHCR pre-departure list entry: the list page, the API, the CSV and PDF attachments, the webhook body.
+    "pre_departure_entry": PRE_DEPARTURE_ENTRY_FIELDS,
+    # The e-mail body announcing a list: no field of a person at all (names travel only in the attachments).
+    "pre_departure_email_body": frozenset(),
+}
+
+# The references a person's search text holds (beneficiaries.matching.search_text_for). A principal who reads a record
+# only through a relationship searches only the references that relationship allows (Issue 8: no leak by search).
+PERSON_SEARCH_REFERENCES = ("unhcr_registration_number", "iom_case_number", "government_id")
+
+
+def hidden_search_references(relationship: str) -> tuple[str, ...]:
+    """The references in a person's search text that `relationship` does not allow."""
+    allowed = RELATIONSHIP_FIELDS[relationship]
+    return tuple(name for name in PERSON_SEARCH_REFERENCES if name not in allowed)
 
 
 def person_field_filter(principal: Any, *, office_id: int | None) -> frozenset[str] | None:
@@ -335,17 +403,11 @@ def person_field_filter(principal: Any, *, office_id: int | None) -> frozenset[s
     if own is EVERYTHING or office_id in own:
         return None
     if _is_client(principal):
-        return None if office_id in office_ids(principal, "beneficiary", VIEW) else PERSON_SHARED_FIELDS
-    if HQ in roles(principal) and office_id in _grants(principal).by_role.get(HQ, set()):
-        return frozenset(
-            PERSON_SHARED_FIELDS
-            | {
-                "country_of_residence",
-                "specific_needs",
-                "preferred_language",
-                "government_id",
-                "household",
-                "sharing_basis",
-            }
+        return (
+            None
+            if office_id in office_ids(principal, "beneficiary", VIEW)
+            else RELATIONSHIP_FIELDS["partner_shared_person"]
         )
-    return PERSON_SHARED_FIELDS
+    if HQ in roles(principal) and office_id in _grants(principal).by_role.get(HQ, set()):
+        return RELATIONSHIP_FIELDS["hq_person"]
+    return RELATIONSHIP_FIELDS["shared_person"]

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Case, F, Func, TextField, Value, When
 from django.utils.translation import gettext as _
 
+from beneficiaries.choices import SharingBasis
 from beneficiaries.exporting import FORMULA_PREFIXES, neutralise
 from jointops.pdf import PdfDocument
 from notifications.choices import ChangeKind
@@ -28,6 +29,16 @@ def entry_values(entry: PreDepartureEntry) -> dict[str, Any]:
     return values
 
 
+# Issue 8 (legitimate basis): a pre-departure list is the one channel that sends names to UNHCR without the person's
+# consent; its basis is the inter-agency arrangement of the Letter of 16 January 2003, stated on every copy of the list
+# (page, API, webhook body, e-mail, CSV and PDF attachments are printed from here and from the list page).
+LIST_BASIS = SharingBasis.INTER_AGENCY_ARRANGEMENT
+
+
+def list_basis_text() -> str:
+    return str(LIST_BASIS.label)
+
+
 def list_payload(pdl: PreDepartureList) -> dict[str, Any]:
     """The list as partner systems receive it (webhook body)."""
     return {
@@ -36,6 +47,7 @@ def list_payload(pdl: PreDepartureList) -> dict[str, Any]:
         "unhcr_office": pdl.unhcr_office.code,
         "built_at": pdl.created_at.isoformat(),
         "lead_time_days": pdl.lead_time_days,
+        "basis": {"code": LIST_BASIS.value, "label": list_basis_text()},
         "entries": [{**entry_values(e), "id": e.pk, "late": e.is_late} for e in pdl.entries.all()],
     }
 
@@ -181,7 +193,7 @@ def list_pdf_export(pdl: PreDepartureList) -> tuple[bytes, list[int]]:
     rows, people = entry_table(pdl)
     doc = PdfDocument(
         title=_("Pre-departure list %(reference)s") % {"reference": pdl.reference},
-        subtitle=_("IOM → UNHCR (joint letter of 16 January 2003)"),
+        subtitle=_("IOM → UNHCR (joint letter of 16 January 2003)") + " · " + list_basis_text(),
         created=pdl.created_at,
         footer=f"{pdl.reference} · {pdl.iom_office.code} → {pdl.unhcr_office.code}",
         landscape=True,
@@ -211,6 +223,7 @@ def list_email_text(pdl: PreDepartureList) -> tuple[str, str]:
             _("IOM office %(iom)s sends UNHCR office %(unhcr)s its pre-departure list %(reference)s.")
             % {"iom": pdl.iom_office.code, "unhcr": pdl.unhcr_office.code, "reference": pdl.reference},
             _("Entries: %(count)d. The names and dates are in the attached CSV and PDF files.") % {"count": count},
+            _("Basis for sharing: %(basis)s.") % {"basis": list_basis_text()},
             _("Acknowledge it and record any voluntariness concern at %(url)s")
             % {"url": settings.SITE_URL.rstrip("/") + pdl.get_absolute_url()},
         ]

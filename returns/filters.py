@@ -16,6 +16,33 @@ from returns.models import RepatriationOperation, ReturnAgreement, ReturnCase
 MAX_RECORD_NUMBER = 2**63 - 1
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """Yes / no / empty, refusing anything else with an error naming the field (issue 8: bad input is a clear error,
+    never silently ignored — django-filter's BooleanFilter reads "maybe" as "no filter")."""
+
+    widget = forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+    TRUE, FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(_("Choose true or false."), code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class DateRangeForm(forms.Form):
     """A FilterSet form whose `<name>_from` / `<name>_until` pairs must be in order."""
 
@@ -66,7 +93,7 @@ class ReturnCaseFilterSet(django_filters.FilterSet):
         field_name="agreement_id", label=_("Return agreement (id)"), min_value=1, max_value=MAX_RECORD_NUMBER
     )
     # Letter: embarkation recorded before UNHCR had the pre-departure list, with an emergency justification.
-    emergency = django_filters.BooleanFilter(method="emergency_embarkation", label=_("Emergency embarkation"))
+    emergency = StrictBooleanFilter(method="emergency_embarkation", label=_("Emergency embarkation"))
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Updated since")
     )

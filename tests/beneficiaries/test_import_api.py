@@ -190,7 +190,7 @@ def test_api_export_anonymous_is_refused(world):
 def test_api_export_by_a_partner_holds_only_its_offices_people(world):
     own = person(world.iom_af, actor=world.iom_af_staff)
     person(world.iom_de, actor=world.iom_de_staff)
-    response = as_partner(world, ["beneficiaries:read", "beneficiaries:write"]).get(EXPORT)
+    response = as_partner(world, ["beneficiaries:read", "beneficiaries:export"]).get(EXPORT)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["id"] for r in rows] == [str(own.pk)]
     assert AccessLog.objects.get(action="export").api_client is not None

@@ -26,7 +26,6 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.db import transaction
-from rest_framework.test import APIClient
 
 from beneficiaries.models import Beneficiary
 from jointops import access
@@ -34,17 +33,22 @@ from jointops import services as jointops_services
 from jointops.choices import Role
 from jointops.models import AccessLog, ApiClient, Office
 from returns.models import ReturnCase
-from tests.factories.beneficiaries import person
-from tests.factories.returns import scheduled
-from tests.jointops.test_api_access import (
+from tests.access_walk import (
     ANONYMOUS,
     DEAD_TOKEN,
     PARTNER,
     STAFF,
     STAFF_PRINCIPALS,
     Principal,
-    _office_and_below,
 )
+from tests.access_walk import (
+    client_for as _client_for,
+)
+from tests.access_walk import (
+    office_and_below as _office_and_below,
+)
+from tests.factories.beneficiaries import person
+from tests.factories.returns import scheduled
 
 URL = "/api/v1/dashboard/"
 READ = "dashboard:read"
@@ -173,15 +177,6 @@ def _principals(w: SimpleNamespace) -> list[Principal]:
     jointops_services.api_client_revoke(actor=w.iom_admin, client=revoked)
     out.append(Principal("revoked token", DEAD_TOKEN, token=revoked_token))
     return out
-
-
-def _client_for(p: Principal) -> APIClient:
-    client = APIClient()
-    if p.kind == STAFF:
-        client.force_login(p.user)
-    elif p.token:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {p.token}")
-    return client
 
 
 def _people_total(body: dict) -> int:

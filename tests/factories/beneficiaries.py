@@ -25,4 +25,6 @@ def person(office, *, actor=None, category_code: str = "asylum_seeker", **fields
         "country_of_residence": office.country or "DE",
     }
     values.update(fields)
+    if values.get("sharing_basis") == "consent":  # issue 8: consent shares a record only with its scope recorded
+        values.setdefault("consent_scope", "Sharing with the other agency's office")
     return services.beneficiary_register(actor=actor, office=office, category=category(category_code), **values)

@@ -23,42 +23,22 @@ from types import SimpleNamespace
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from jointops import access, services
 from jointops.choices import Role
 from jointops.models import ApiClient, Membership, Office, Organisation, User
+from tests.access_walk import (  # the principals' scaffolding, shared by every app's access tests
+    ANONYMOUS,
+    DEAD_TOKEN,
+    PARTNER,
+    STAFF,
+    STAFF_PRINCIPALS,
+    Principal,
+)
+from tests.access_walk import client_for as _client_for
+from tests.access_walk import office_and_below as _office_and_below
 
-ANONYMOUS, STAFF, PARTNER, DEAD_TOKEN = "anonymous", "staff", "partner", "dead token"
 VIEW, ADD, CHANGE = access.VIEW, access.ADD, access.CHANGE
-
-STAFF_PRINCIPALS = [
-    # (attribute of build_world(), role, attribute of the office where the role is held)
-    ("iom_af_staff", Role.FIELD_STAFF, "iom_af"),
-    ("iom_field_staff", Role.FIELD_STAFF, "iom_af_field"),
-    ("iom_af_manager", Role.OFFICE_MANAGER, "iom_af"),
-    ("iom_de_staff", Role.FIELD_STAFF, "iom_de"),
-    ("iom_de_manager", Role.OFFICE_MANAGER, "iom_de"),
-    ("iom_hq_focal", Role.HQ_FOCAL_POINT, "iom_hq"),
-    ("iom_admin", Role.ADMINISTRATOR, "iom_hq"),
-    ("unhcr_af_staff", Role.FIELD_STAFF, "unhcr_af"),
-    ("unhcr_af_manager", Role.OFFICE_MANAGER, "unhcr_af"),
-    ("unhcr_de_staff", Role.FIELD_STAFF, "unhcr_de"),
-    ("unhcr_hq_focal", Role.HQ_FOCAL_POINT, "unhcr_hq"),
-    ("unhcr_admin", Role.ADMINISTRATOR, "unhcr_hq"),
-]
-
-
-@dataclass
-class Principal:
-    name: str
-    kind: str
-    user: User | None = None
-    role: Role | None = None
-    office: Office | None = None
-    organisation_id: int | None = None
-    scopes: tuple[str, ...] = ()
-    token: str = ""
 
 
 @dataclass
@@ -76,15 +56,6 @@ class Call:
     mapped: bool = True  # False: the endpoint does not offer this method (405 for any principal)
     list_of: type | None = None  # a list endpoint returning records of this model
     extras: dict = field(default_factory=dict)
-
-
-def _office_and_below(office: Office) -> set[int]:
-    """Test-side walk of the office tree (independent of jointops.access)."""
-    ids, frontier = {office.pk}, {office.pk}
-    while frontier:
-        frontier = set(Office.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - ids
-        ids |= frontier
-    return ids
 
 
 def sees(p: Principal, record) -> bool:
@@ -396,15 +367,6 @@ def _changed_organisations(before: dict, after: dict) -> tuple[int, set]:
                 count += 1
                 organisations.add((new or old)[0])
     return count, organisations
-
-
-def _client_for(p: Principal) -> APIClient:
-    client = APIClient()
-    if p.kind == STAFF:
-        client.force_login(p.user)
-    elif p.token:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {p.token}")
-    return client
 
 
 def test_api_access_matrix_every_endpoint_every_principal_exact_status_no_cross_scope(world):

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db import transaction
-from rest_framework.test import APIClient
 
 from jointops import access
 from jointops import services as jointops_services
@@ -44,17 +43,22 @@ from jointops.models import AccessLog, Office
 from notifications import services
 from notifications.models import Notification, NotificationSettings, PreDepartureEntry, PreDepartureList
 from returns import services as returns_services
-from tests.factories.beneficiaries import person
-from tests.factories.returns import move, scheduled
-from tests.jointops.test_api_access import (
+from tests.access_walk import (
     ANONYMOUS,
     DEAD_TOKEN,
     PARTNER,
     STAFF,
     STAFF_PRINCIPALS,
     Principal,
-    _office_and_below,
 )
+from tests.access_walk import (
+    client_for as _client_for,
+)
+from tests.access_walk import (
+    office_and_below as _office_and_below,
+)
+from tests.factories.beneficiaries import person
+from tests.factories.returns import move, scheduled
 
 VIEW, ADD, CHANGE = access.VIEW, access.ADD, access.CHANGE
 URL = "/api/v1/pre-departure-lists/"
@@ -204,15 +208,6 @@ def _principals(w: SimpleNamespace) -> list[Principal]:
     jointops_services.api_client_revoke(actor=w.unhcr_admin, client=revoked)
     out.append(Principal("revoked token", DEAD_TOKEN, token=revoked_token))
     return out
-
-
-def _client_for(p: Principal) -> APIClient:
-    client = APIClient()
-    if p.kind == STAFF:
-        client.force_login(p.user)
-    elif p.token:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {p.token}")
-    return client
 
 
 # --- The calls --------------------------------------------------------------------------------------------

@@ -5,6 +5,10 @@ from django.core.management.base import BaseCommand
 from jointops import access
 from jointops.choices import Role
 
+# How a partner system's scope modes are listed: read (view), write (any other action), export (issue 8: a bulk export
+# of people is its own grant, with the read scope).
+MODE_ORDER = ["read", "write", "export"]
+
 
 def matrix_markdown() -> str:
     actions = sorted(
@@ -28,7 +32,8 @@ def matrix_markdown() -> str:
                 else ", ".join(str(Role(r).label) for r in Role if r in roles) or "-"
             )
         scope = access.API_SCOPES.get(resource)
-        scope_text = ", ".join(f"`{scope[0]}:{mode}`" for mode in sorted(scope[1])) if scope else "never"
+        modes = sorted(scope[1], key=MODE_ORDER.index) if scope else []
+        scope_text = ", ".join(f"`{scope[0]}:{mode}`" for mode in modes) if scope else "never"
         lines.append(f"| {resource} | " + " | ".join(cells) + f" | {scope_text} |")
     return "\n".join(lines)
 
