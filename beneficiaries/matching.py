@@ -9,6 +9,9 @@ Blocking keys, the same on SQLite and PostgreSQL, kept on each record by the ser
 
 Candidates come from an indexed lookup on those keys (a handful of rows even at a million people) and are
 then scored in Python: name similarity, date of birth (exact, close, or estimated), nationality.
+
+An anonymised record (issue 8, privacy/anonymise.py) has its keys, search text and references emptied: no blocking
+lookup reaches it (an empty key is never looked up), so it is never offered as a duplicate.
 """
 
 from __future__ import annotations

@@ -90,6 +90,18 @@ def validate_rules(person: Beneficiary, *, today: dt.date | None = None) -> None
             raise ValidationFailed(_("Remove the null character from this field."), field=field)
 
 
+def refuse_anonymised(person: Beneficiary) -> None:
+    """Issue 8: an anonymised record is kept for the statistics only and is never edited again (irreversible)."""
+    if person.anonymised_at is not None:
+        raise ValidationFailed(
+            _(
+                "Person %(id)s was anonymised (retention period over, or a deletion request granted) and can no "
+                "longer be changed."
+            )
+            % {"id": person.pk}
+        )
+
+
 @transaction.atomic
 def beneficiary_register(
     *,
@@ -133,6 +145,7 @@ def beneficiary_update(*, actor: Any, beneficiary: Beneficiary, version: int, **
     change is refused with StaleVersion (nothing silently overwritten)."""
     require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    refuse_anonymised(person)  # before the version: the real reason, not "reload and try again"
     if person.version != version:
         raise StaleVersion()
     if person.merged_into_id:
@@ -160,6 +173,7 @@ def beneficiary_change_category(
     if effective_date > timezone.localdate():
         raise ValidationFailed(_("The date cannot be in the future."), field="effective_date")
     person = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    refuse_anonymised(person)
     with acting_as(actor):
         change = CategoryChange.objects.create(
             beneficiary=person,
@@ -187,6 +201,7 @@ def document_add(
     expiry_date: dt.date | None = None,
 ) -> IdentityDocument:
     require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    refuse_anonymised(beneficiary)
     document = IdentityDocument(
         beneficiary=beneficiary,
         document_type=document_type,
@@ -277,17 +292,43 @@ def household_remove_member(*, actor: Any, household: Household, beneficiary: Be
 # --- Sharing with the other agency ------------------------------------------------------------------
 
 
-@transaction.atomic
-def beneficiary_share(*, actor: Any, beneficiary: Beneficiary, office: Office) -> BeneficiaryShare:
-    """Share a record with an office of the other agency — only on a recorded legitimate basis."""
-    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
-    if beneficiary.sharing_basis == SharingBasis.NONE:
+def sharing_basis_problem(beneficiary: Beneficiary) -> None:
+    """Refuse (ValidationFailed naming the field) unless the record holds the recorded legitimate basis for sharing it
+    with the other agency. Issue 8 (legitimate basis): a record is shared only on the person's consent, recorded with
+    its date AND its scope (UNHCR data protection policy, IOM Data Protection Principles: consent, specific). The
+    inter-agency arrangement of the Letter of 16 January 2003 is the other basis, and it covers the pre-departure lists
+    only (notifications/listing.py) — the one channel that sends names to UNHCR without consent; no other basis
+    (vital interest, other) shares a whole record."""
+    basis = beneficiary.sharing_basis
+    if basis == SharingBasis.NONE:
         raise ValidationFailed(
             _("Record the legitimate basis for sharing (consent or another basis) before sharing."),
             field="sharing_basis",
         )
+    if basis != SharingBasis.CONSENT:
+        raise ValidationFailed(
+            _(
+                "A record is shared with the other agency only with the person's consent (with its date and scope); "
+                "the Letter's inter-agency arrangement covers the pre-departure lists only."
+            ),
+            field="sharing_basis",
+        )
+    if not beneficiary.consent_date:
+        raise ValidationFailed(_("Record the date consent was given."), field="consent_date")
+    if not (beneficiary.consent_scope or "").strip():
+        raise ValidationFailed(
+            _("Record the scope of the consent (what the person agreed to share, with whom)."), field="consent_scope"
+        )
+
+
+@transaction.atomic
+def beneficiary_share(*, actor: Any, beneficiary: Beneficiary, office: Office) -> BeneficiaryShare:
+    """Share a record with an office of the other agency — only on a recorded legitimate basis."""
+    require(actor, access.CHANGE, "beneficiary", office=beneficiary.office_id)
+    refuse_anonymised(beneficiary)
     if office.organisation_id == beneficiary.organisation_id:
         raise ValidationFailed(_("Share with an office of the other agency."), field="office")
+    sharing_basis_problem(beneficiary)
     with acting_as(actor):
         share, created = BeneficiaryShare.objects.get_or_create(
             beneficiary=beneficiary,
@@ -318,6 +359,8 @@ def beneficiary_merge(*, actor: Any, survivor: Beneficiary, duplicate: Beneficia
     first, second = sorted([survivor.pk, duplicate.pk])
     locked = {p.pk: p for p in Beneficiary.objects.select_for_update().filter(pk__in=[first, second])}
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    refuse_anonymised(survivor)
+    refuse_anonymised(duplicate)
     if survivor.merged_into_id or duplicate.merged_into_id:
         raise Conflict(_("One of these records was already merged."))
     with acting_as(actor):

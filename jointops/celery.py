@@ -38,6 +38,8 @@ app.conf.beat_schedule = {
     # MOU §39, §45, §47: reminders on Letters of Understanding; the daily digest e-mails.
     "lou-reminders": {"task": "notifications.tasks.lou_reminders_task", "schedule": daily_at("REMINDERS_TIME")},
     "digests": {"task": "notifications.tasks.digests_task", "schedule": daily_at("DIGEST_TIME")},
+    # Issue 8: anonymise what is past its retention period (privacy/retention.py), daily at a quiet hour.
+    "retention": {"task": "privacy.tasks.apply_retention_task", "schedule": daily_at("RETENTION_TIME")},
     # MOU §45: a letter ends when its notice period is over (checked hourly: idempotent and cheap).
     "lou-terminations": {
         "task": "letters_of_understanding.tasks.lou_terminations_take_effect_task",
