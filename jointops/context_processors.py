@@ -21,6 +21,8 @@ NAV_SECTIONS = {
     "consultations": "consultation",
     "pre_departure_lists": "pre_departure_list",
     "deliveries": "delivery",
+    "data_requests": "data_subject_request",  # issue 8: the person's requests about their data
+    "retention": "retention",  # issue 8: retention periods and the record of anonymisations
 }
 
 
@@ -67,6 +69,8 @@ def _active_section(request) -> str:
         "consultations": (("", "consultations"),),
         "notifications": NOTIFICATIONS_ACTIVE_SECTION,
         "dashboards": (("", "dashboard"),),
+        "privacy": (("", "data_requests"),),
+        "privacy_retention": (("", "retention"),),
     }.get(match.namespace)
     if sections is None:
         return ""

@@ -6,6 +6,7 @@ CELERY_BROKER_URL) and EMAIL_URL to run on PostgreSQL, Redis and SMTP. Every var
 in README.md ("Environment variables").
 """
 
+import datetime
 import secrets
 from pathlib import Path
 
@@ -51,16 +52,23 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_countries",
+    "django_otp",  # Issue 8: two-factor sign-in (TOTP) and recovery codes (accounts)
+    "django_otp.plugins.otp_totp",
+    "axes",  # Issue 8: lock-out of repeated failed sign-ins
+    "accounts",
     "jointops",
     "beneficiaries",
     "returns",
     "letters_of_understanding",
     "notifications",
     "dashboards",
+    "privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Issue 8: Content-Security-Policy (before whitenoise: static files get it too)
+    "jointops.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "jointops.middleware.RejectNullCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,10 +76,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.AccountSecurityMiddleware",  # Issue 8: two-factor sign-in enforced, absolute session age
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "jointops.middleware.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",  # Issue 8: turns a locked-out sign-in into the lock-out page (last, per axes)
 ]
 
 ROOT_URLCONF = "jointops.urls"
@@ -114,6 +125,8 @@ AUTH_USER_MODEL = "jointops.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Issue 8: django-axes first, so a locked-out username is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -204,6 +217,8 @@ PRE_DEPARTURE_HORIZON_DAYS = env.int("PRE_DEPARTURE_HORIZON_DAYS", default=30)
 PRE_DEPARTURE_LIST_TIME = env.str("PRE_DEPARTURE_LIST_TIME", default="06:00")
 REMINDERS_TIME = env.str("REMINDERS_TIME", default="06:30")
 DIGEST_TIME = env.str("DIGEST_TIME", default="17:00")
+# Issue 8: local time (HH:MM) of the daily retention run (privacy.tasks.apply_retention_task), at a quiet hour.
+RETENTION_TIME = env.str("RETENTION_TIME", default="03:30")
 # An e-mail or webhook is tried this many times, waiting BACKOFF × 2^(n-1) seconds between tries (at most 30 min),
 # then parked as failed for an administrator to retry. A delivery left "sending" longer than STALE seconds (a worker
 # that died mid-send) is taken up again by the sweeper.
@@ -273,10 +288,49 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)  # idle expiry
 SESSION_SAVE_EVERY_REQUEST = True
+# Issue 8: sign-in and sessions (accounts/). A session ends SESSION_MAX_HOURS after its sign-in, however active.
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+# Lock-out (django-axes, counted in the database): SIGNIN_FAILURE_LIMIT wrong passwords for one username from one
+# address lock that pair for SIGNIN_LOCKOUT_MINUTES; a successful sign-in resets the count.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+SIGNIN_LOCKOUT_MINUTES = env.int("SIGNIN_LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=SIGNIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_lockout"
+AXES_VERBOSE = False  # log only what the lock-out counts (username, address), not the user agent
+# Two-factor sign-in (django-otp): wrong codes back off exponentially (1, 2, 4... seconds times this factor).
+OTP_TOTP_ISSUER = "jointops"
+OTP_TOTP_THROTTLE_FACTOR = env.int("TOTP_THROTTLE_FACTOR", default=1)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Issue 8: Content-Security-Policy (django-csp 4). Every script and style comes from our own static files: no inline
+# script or style, no eval, no outside host, no plugins, no <base>, forms post only to us, no framing. img-src allows
+# data: for the SVG icons inside Bootstrap's CSS (form-select arrow, validation icons, close button...).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Issue 8: the API answers JSON only. DRF's browsable HTML renderer carries inline styles the policy above refuses;
+# people read the API in the Swagger UI at /api/v1/docs/ (its own renderer, under the same policy).
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# Issue 8: browser features the app never uses are switched off for every page (jointops.middleware).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 # Behind TLS (production): DJANGO_HTTPS=1 turns on redirects, secure cookies and HSTS.
 HTTPS = env.bool("DJANGO_HTTPS", default=False)
 if HTTPS:
@@ -299,6 +353,8 @@ API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_INLINE_ROWS = env.int("IMPORT_INLINE_ROWS", default=500)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+# Issue 8 (accountability): alert administrators when one account reads or exports more person records in an hour.
+ACCESS_ALERT_RECORDS_PER_HOUR = env.int("ACCESS_ALERT_RECORDS_PER_HOUR", default=500)
 
 LOGGING = {
     "version": 1,
@@ -306,5 +362,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every sign-in at INFO; its warnings (lock-outs) are what operators need.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

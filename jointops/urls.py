@@ -14,5 +14,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),  # inbox, pre-departure lists, deliveries
     path("consultations/", include("jointops.consultation_urls")),  # namespace "consultations"
     path("dashboard/", include("dashboards.urls")),  # HQ / joint and office dashboards (namespace "dashboards")
+    path("accounts/", include("accounts.urls")),  # two-factor sign-in, security page (namespace "accounts")
+    path("privacy/", include("privacy.urls")),  # data subject requests, subject access export (namespace "privacy")
+    path("privacy/", include("privacy.urls_retention")),  # retention periods, anonymisations ("privacy_retention")
     path("", include("jointops.web_urls")),
 ]

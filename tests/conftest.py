@@ -67,6 +67,49 @@ def _english_and_clean_cache(settings):
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_passed(request):
+    """Issue 8: office managers, HQ focal points and administrators must pass two-factor sign-in, and the middleware
+    enforcing it stays on in every test. A test's sign-ins (client.force_login, client.login, the login form in
+    browser tests) stand for "this user has passed the second factor": the user gets a confirmed TOTP device and the
+    session is marked verified (django_otp.login). Tests marked `real_two_factor` go through the real flow instead."""
+    if request.node.get_closest_marker("real_two_factor"):
+        yield
+        return
+    from django.contrib.auth.signals import user_logged_in
+
+    def passed(sender, request, user, **kwargs):
+        import django_otp
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        if not hasattr(request, "user"):  # the test client's force_login() builds a bare request
+            request.user = user
+        django_otp.login(request, device)
+
+    user_logged_in.connect(passed, dispatch_uid="tests_second_factor_passed")
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests_second_factor_passed")
+
+
+@pytest.fixture(autouse=True)
+def _password_sign_in_with_a_request(monkeypatch):
+    """django-axes checks every password sign-in against its lock-out, which needs the request (the login page always
+    gives one). The test client's login() calls authenticate() without one; give it the request a browser's POST to
+    the login page would make, so password sign-ins in tests go through the lock-out check like real ones."""
+    from django.test import Client, RequestFactory
+
+    original = Client.login
+
+    def login(self, **credentials):
+        credentials.setdefault("request", RequestFactory().post("/accounts/login/"))
+        return original(self, **credentials)
+
+    monkeypatch.setattr(Client, "login", login)
+
+
 @pytest.fixture
 def world(db):
     """Two countries, each with an IOM and a UNHCR country office (counterparts) and a field office, plus HQs."""

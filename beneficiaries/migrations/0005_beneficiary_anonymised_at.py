@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('beneficiaries', '0004_import_report_and_name_key_dob_index'),
+        ("beneficiaries", "0004_import_report_and_name_key_dob_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='beneficiary',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='anonymised at'),
+            model_name="beneficiary",
+            name="anonymised_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="anonymised at"),
         ),
         migrations.AddField(
-            model_name='historicalbeneficiary',
-            name='anonymised_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='anonymised at'),
+            model_name="historicalbeneficiary",
+            name="anonymised_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="anonymised at"),
         ),
     ]

@@ -14,6 +14,7 @@ documents, parties, offices...), so that a query per row would show as a differe
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
 import json
@@ -61,7 +62,7 @@ def _people(s, n):
     w = s.w
     for i in range(n):
         if i % 2:  # a record of the other agency, shared with the principal's office (a reduced set of fields)
-            p = person(w.unhcr_af, actor=w.unhcr_af_staff, sharing_basis="inter_agency_arrangement")
+            p = person(w.unhcr_af, actor=w.unhcr_af_staff, sharing_basis="consent", consent_date=dt.date(2025, 1, 2))
             beneficiary_services.beneficiary_share(actor=w.unhcr_af_staff, beneficiary=p, office=w.iom_af)
         else:
             p = person(w.iom_af, actor=w.iom_af_staff)
@@ -197,6 +198,19 @@ def _mandates(s, n):
             Mandate.objects.create(category=c, organisation=party, role="informed", services="-", paragraph="MOU §4")
 
 
+def _data_subject_requests(s, n):
+    from privacy import services as privacy_services
+
+    for _ in range(n):  # each about its own person of the office (issue 8)
+        privacy_services.request_record(
+            actor=s.w.iom_af_staff,
+            person=person(s.w.iom_af, actor=s.w.iom_af_staff),
+            kind="access",
+            received_on=timezone.localdate(),
+            channel="letter",
+        )
+
+
 def _import_csv(rows: list[dict]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=importing.COLUMN_NAMES, extrasaction="ignore")
@@ -239,6 +253,7 @@ SEEDERS = {
     "access_log": _access_log,
     "mandates": _mandates,
     "import_jobs": _import_jobs,
+    "data_subject_requests": _data_subject_requests,
 }
 
 

@@ -794,10 +794,10 @@ def test_access_log_list_shows_own_organisation_only(full_world, client):
 @pytest.mark.parametrize(
     "name,queries",
     [
-        ("jointops:office_list", 11),
-        ("jointops:user_list", 12),
-        ("jointops:api_client_list", 11),
-        ("jointops:access_log_list", 11),
+        ("jointops:office_list", 12),
+        ("jointops:user_list", 13),
+        ("jointops:api_client_list", 12),
+        ("jointops:access_log_list", 13),
     ],
 )
 def test_list_page_query_count_is_fixed(full_world, django_assert_num_queries, name, queries):

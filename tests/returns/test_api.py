@@ -794,8 +794,9 @@ def test_return_case_list_query_count_does_not_grow_with_page_size(world, django
     with django_assert_num_queries(small):
         response = client.get(URL, {"page_size": 50})
     assert sum(len(row["members"]) for row in response.json()["results"]) == 67
-    # Session read and save (4), user, the principal's grants (2), the page, its members (one prefetch), the log row.
-    assert small <= 10
+    # Session read and save (4), user, the second factor's device (issue 8), the principal's grants (2), the page, its
+    # members (one prefetch), the log row.
+    assert small <= 11
 
 
 # --- Repatriation operations (MOU §31) ----------------------------------------------------------------
@@ -987,4 +988,5 @@ def test_operation_and_agreement_list_query_counts_do_not_grow_with_page_size(
         with django_assert_num_queries(small):
             response = client.get(url, {"page_size": 50})
         assert len(response.json()["results"]) == 50
-        assert small <= 9  # session read and save (4), user, grants (2), the page, the agreements' parties
+        # session read and save (4), user, the second factor's device (issue 8), grants (2), the page, the parties
+        assert small <= 10
