@@ -24,11 +24,11 @@ from jointops.models import (
 )
 
 
-class OrganisationCodeField(forms.CharField):
-    """An organisation's code (any case), cleaned to the Organisation; an unknown code is refused, naming it. Reads
-    the database only when a code is given (a select of every organisation would cost each list page a query)."""
+class _CodeField(forms.CharField):
+    """A record's code (any case), cleaned to the record of `model`; an unknown code is refused, naming it. Reads
+    the database only when a code is given (a select of every record would cost each list page a query)."""
 
-    default_error_messages = {"unknown": _("No organisation has the code %(code)s.")}
+    model = None
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 32)
@@ -38,10 +38,17 @@ class OrganisationCodeField(forms.CharField):
         code = super().clean(value)
         if not code:
             return None
-        organisation = Organisation.objects.filter(code__iexact=code).first()
-        if organisation is None:
+        found = self.model.objects.filter(code__iexact=code).first()
+        if found is None:
             raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"code": code})
-        return organisation
+        return found
+
+
+class OrganisationCodeField(_CodeField):
+    """An organisation's code, cleaned to the Organisation."""
+
+    model = Organisation
+    default_error_messages = {"unknown": _("No organisation has the code %(code)s.")}
 
 
 class OrganisationCodeFilter(django_filters.CharFilter):
@@ -115,23 +122,11 @@ RECORD_ID_VALIDATOR = RegexValidator(
 )
 
 
-class OfficeCodeField(forms.CharField):
-    """An office's code (any case), cleaned to the Office; an unknown code is refused, naming it."""
+class OfficeCodeField(_CodeField):
+    """An office's code, cleaned to the Office."""
 
+    model = Office
     default_error_messages = {"unknown": _("No office has the code %(code)s.")}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        code = super().clean(value)
-        if not code:
-            return None
-        office = Office.objects.filter(code__iexact=code).first()
-        if office is None:
-            raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"code": code})
-        return office
 
 
 class OfficeCodeFilter(django_filters.CharFilter):
