@@ -246,15 +246,36 @@ class ApiClient(TimeStampedModel):
         return prefix, f"jo_{prefix}_{secrets.token_urlsafe(32)}"
 
 
-class AccessLogQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes refused: the records of accountability (the access log, anonymisations) are only
+    ever added to (issue 8: "append-only")."""
+
     def update(self, **kwargs):
-        raise PermissionError("The access log is append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} is append-only.")
 
     def delete(self):
-        raise PermissionError("The access log is append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} is append-only.")
 
 
-class AccessLog(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row is written once: saving it again or deleting it is refused (PostgreSQL triggers refuse it too where a
+    migration adds them, e.g. jointops 0003)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError(f"{self._meta.verbose_name_plural} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self._meta.verbose_name_plural} is append-only.")
+
+
+class AccessLog(AppendOnlyModel):
     """Append-only record of every read of a person's record, every export and list download.
 
     Holds ids, never personal data: who (user or API client), when, what kind of record, which ids, why.
@@ -270,8 +291,6 @@ class AccessLog(models.Model):
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
 
-    objects = AccessLogQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at"]
         indexes = [
@@ -285,14 +304,6 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.resource} ({self.record_count})"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError("The access log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The access log is append-only.")
 
 
 class AccessAlert(models.Model):

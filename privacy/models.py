@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jointops.audit import history_records
-from jointops.models import Office, TimeStampedModel, User
+from jointops.models import AppendOnlyModel, Office, TimeStampedModel, User
 from privacy.choices import AnonymisationReason, RecordType, RequestChannel, RequestKind, RequestStatus
 
 
@@ -38,15 +38,7 @@ class RetentionPolicy(models.Model):
         return f"{self.get_record_type_display()}: {self.days}"
 
 
-class AnonymisationQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The record of anonymisations is append-only.")
-
-    def delete(self):
-        raise PermissionError("The record of anonymisations is append-only.")
-
-
-class Anonymisation(models.Model):
+class Anonymisation(AppendOnlyModel):
     """Append-only record of one anonymisation: what (type and id, never the data removed), when, why, by whom."""
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
@@ -59,8 +51,6 @@ class Anonymisation(models.Model):
     )
     by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
-    objects = AnonymisationQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["record_type", "object_id"], name="anonymisation_record")]
@@ -69,14 +59,6 @@ class Anonymisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d} {self.record_type} {self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise PermissionError("The record of anonymisations is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The record of anonymisations is append-only.")
 
 
 class DataSubjectRequest(TimeStampedModel):
