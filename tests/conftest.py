@@ -89,7 +89,8 @@ def _second_factor_passed(request):
             request.user = user
         django_otp.login(request, device)
 
-    user_logged_in.connect(passed, dispatch_uid="tests_second_factor_passed")
+    # weak=False: `passed` is a local function, which a weak reference would let the garbage collector drop mid-run.
+    user_logged_in.connect(passed, dispatch_uid="tests_second_factor_passed", weak=False)
     yield
     user_logged_in.disconnect(dispatch_uid="tests_second_factor_passed")
 

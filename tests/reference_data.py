@@ -1,4 +1,5 @@
-"""Reference data the data migrations load (UNHCR and IOM, the MOU §4 categories and mandates).
+"""Reference data the data migrations load (UNHCR and IOM, the MOU §4 categories and mandates, the default
+retention periods).
 
 A transactional test ends with a flush that empties every table, data migrations' rows included; conftest.py calls
 reseed() after each such test so the tests after it find the reference data the app always has.
@@ -11,6 +12,7 @@ from django.apps import apps
 DATA_MIGRATIONS = [
     "jointops.migrations.0002_seed_founding_organisations",
     "beneficiaries.migrations.0002_seed_categories_and_mandates",
+    "privacy.migrations.0002_default_retention_periods",  # issue 8: the default retention periods
 ]
 
 

@@ -17,7 +17,7 @@ DEFAULTS = [
 ]
 
 
-def load(apps, schema_editor):
+def create(apps, schema_editor):
     RetentionPolicy = apps.get_model("privacy", "RetentionPolicy")
     for record_type, days, basis in DEFAULTS:
         RetentionPolicy.objects.get_or_create(record_type=record_type, defaults={"days": days, "basis": basis})
@@ -26,4 +26,4 @@ def load(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("privacy", "0001_initial")]
 
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(create, migrations.RunPython.noop)]

@@ -663,9 +663,10 @@ def _notices(user, n: int) -> None:
     )
 
 
-# Session and user; the page's COUNT, the e-mail preference; the navigation (memberships, office tree, the bell's
-# COUNT, the organisation); the rows; the session's save (savepoint, update, release).
-INBOX_QUERIES = 12
+# Session and user, the second factor's device (issue 8); the page's COUNT, the e-mail preference; the navigation
+# (memberships, office tree, the bell's COUNT, the organisation); the rows; the session's save (savepoint, update,
+# release).
+INBOX_QUERIES = 13
 
 
 def test_inbox_query_count_is_fixed(world, django_assert_num_queries):
@@ -679,9 +680,10 @@ def test_inbox_query_count_is_fixed(world, django_assert_num_queries):
         assert client.get(reverse("notifications:inbox")).status_code == 200
 
 
-# Session and user; memberships and office tree (access); the COUNT; the offices of the filter and of the build
-# button, the user's own office; the bell's COUNT, the organisation; the rows; the session's save (3).
-LIST_INDEX_QUERIES = 14
+# Session and user, the second factor's device (issue 8); memberships and office tree (access); the COUNT; the offices
+# of the filter and of the build button, the user's own office; the bell's COUNT, the organisation; the rows; the
+# session's save (3).
+LIST_INDEX_QUERIES = 15
 
 
 def test_list_index_query_count_is_fixed(world, django_assert_num_queries):
