@@ -523,3 +523,17 @@ def test_throttle_client_exhausting_its_rate_does_not_throttle_another(world, se
     staff_client = APIClient()
     staff_client.force_login(world.iom_af_staff)
     assert staff_client.get("/api/v1/offices/").status_code == 200  # users have their own buckets too
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete"])
+def test_unknown_api_path_write_by_a_partner_404_json_not_the_csrf_page(world, method):
+    """Issue 8 (found by schemathesis): the catch-all is csrf_exempt — it reads and writes nothing — so a partner's
+    token write to an unknown path gets the API's JSON 404, not Django's HTML CSRF 403 page."""
+    from rest_framework.test import APIClient
+
+    _client, token = _partner(world)
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = getattr(client, method)("/api/v1/no-such-thing/", {"a": 1}, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
